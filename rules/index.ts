@@ -1,0 +1,7 @@
+// The rule registry: adding a rule is one line here, its folder, and its fixtures.
+import type { Rule } from '../server/src/engine/types';
+import redisKeys from './redis-keys';
+
+export const RULES: readonly Rule[] = [
+  redisKeys,
+];

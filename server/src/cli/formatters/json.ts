@@ -1,0 +1,80 @@
+// ESLint-compatible JSON: what CI scripts and dashboards that read `eslint -f json` already understand.
+import type { FileResult, Finding } from '../../engine/types';
+
+export interface EslintMessage {
+  ruleId: string;
+  severity: 1 | 2;
+  message: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  fix?: { range: [number, number]; text: string };
+  suggestions?: { desc: string; fix: { range: [number, number]; text: string } }[];
+  /** scalelint extras: ESLint readers ignore unknown keys. */
+  scalelintSeverity: Finding['severity'];
+  fingerprint: string;
+  docsUrl: string;
+  related?: { filePath: string; line: number; column: number; endLine: number; endColumn: number; message: string }[];
+}
+
+export interface EslintResult {
+  filePath: string;
+  messages: EslintMessage[];
+  errorCount: number;
+  warningCount: number;
+  fixableErrorCount: number;
+  fixableWarningCount: number;
+  source?: string;
+}
+
+/** ESLint has two levels: info findings count as warnings (severity 1). */
+export function eslintSeverity(finding: Finding): 1 | 2 {
+  return finding.severity === 'error' ? 2 : 1;
+}
+
+function singleFileEdit(finding: Finding, kind: 'fix' | 'suggestion'): { title: string; range: [number, number]; text: string }[] {
+  return finding.fixes
+    .filter((fix) => fix.kind === kind && !fix.creates?.length && fix.edits.length === 1 && fix.edits[0].file === finding.file)
+    .map((fix) => ({ title: fix.title, range: [fix.edits[0].start, fix.edits[0].end] as [number, number], text: fix.edits[0].newText }));
+}
+
+export function toEslintResults(results: readonly FileResult[]): EslintResult[] {
+  return results.map((result) => {
+    const messages = result.findings.map((finding): EslintMessage => {
+      const [fix] = singleFileEdit(finding, 'fix');
+      const suggestions = singleFileEdit(finding, 'suggestion');
+      return {
+        ruleId: finding.ruleId,
+        severity: eslintSeverity(finding),
+        message: finding.message,
+        line: finding.range.start.line,
+        column: finding.range.start.column,
+        endLine: finding.range.end.line,
+        endColumn: finding.range.end.column,
+        ...(fix ? { fix: { range: fix.range, text: fix.text } } : {}),
+        ...(suggestions.length ? { suggestions: suggestions.map((s) => ({ desc: s.title, fix: { range: s.range, text: s.text } })) } : {}),
+        scalelintSeverity: finding.severity,
+        fingerprint: finding.fingerprint,
+        docsUrl: finding.docsUrl,
+        ...(finding.related.length
+          ? { related: finding.related.map((r) => ({ filePath: r.file, line: r.range.start.line, column: r.range.start.column, endLine: r.range.end.line, endColumn: r.range.end.column, message: r.message })) }
+          : {}),
+      };
+    });
+    const errors = messages.filter((m) => m.severity === 2);
+    const warnings = messages.filter((m) => m.severity === 1);
+    return {
+      filePath: result.file,
+      messages,
+      errorCount: errors.length,
+      warningCount: warnings.length,
+      fixableErrorCount: errors.filter((m) => m.fix).length,
+      fixableWarningCount: warnings.filter((m) => m.fix).length,
+    };
+  });
+}
+
+export function formatJson(results: readonly FileResult[]): string {
+  return JSON.stringify(toEslintResults(results));
+}

@@ -1,0 +1,271 @@
+// The one engine behind the editor and the CLI: loads projects, runs rules, applies config and
+// suppressions, and returns findings with ranges, evidence, fixes and stable fingerprints.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Node, SourceFile, SyntaxKind, ts } from 'ts-morph';
+import { ConfigError, defaultConfig, effectiveRuleSetting, findConfigFile, isSeverity, loadConfigFile, type ResolvedConfig } from './config';
+import { docsUrl } from './docs';
+import { IoResolver } from './io-resolver';
+import { collectFiles, Workspace } from './project';
+import { FunctionSummaries } from './summaries';
+import { parseSuppressions, removalRange, suppressedBy, unusedRules } from './suppressions';
+import { LineIndex } from './text';
+import type { EngineMessage, FileResult, Finding, Report, Rule, RuleContext, Severity, SeveritySetting } from './types';
+
+export const UNUSED_SUPPRESSION = 'unused-suppression';
+
+export interface EngineOptions {
+  rules: readonly Rule[];
+  /** Workspace root: relative paths in fingerprints and config search start here. Default: cwd. */
+  root?: string;
+  /** An explicit config file; `null` for none; undefined to look for scalelint.config.json from the root up. */
+  configFile?: string | null;
+  /** Severity overrides on top of the config file (`--rule id:severity`, editor settings). */
+  ruleOverrides?: Record<string, SeveritySetting>;
+  /** Restrict the run to these rules (ids); others are off. */
+  onlyRules?: readonly string[];
+}
+
+export interface AnalysisProgress {
+  done: number;
+  total: number;
+  file: string;
+}
+
+export class Engine {
+  readonly root: string;
+  readonly config: ResolvedConfig;
+  readonly rules: readonly Rule[];
+  private readonly workspace: Workspace;
+  private readonly io: IoResolver;
+  private readonly summaries: FunctionSummaries;
+  private readonly knownRules: ReadonlySet<string>;
+
+  /** Throws ConfigError when the config file is broken. */
+  constructor(private readonly options: EngineOptions) {
+    this.root = path.resolve(options.root ?? process.cwd());
+    this.rules = options.rules;
+    this.knownRules = new Set(options.rules.map((rule) => rule.meta.id));
+    const configFile = options.configFile === null ? undefined : options.configFile ?? findConfigFile(this.root);
+    this.config = configFile ? loadConfigFile(path.resolve(configFile), options.rules.map((rule) => rule.meta)) : defaultConfig(this.root);
+    this.workspace = new Workspace(this.root);
+    this.io = new IoResolver(this.config);
+    this.summaries = new FunctionSummaries(this.io);
+  }
+
+  /** Messages about projects (unreadable tsconfig and the like), collected while loading. */
+  get projectMessages(): readonly EngineMessage[] {
+    return this.workspace.messages;
+  }
+
+  /** The files under `paths` that would be analysed. */
+  async collect(paths: string[], messages: EngineMessage[] = []): Promise<string[]> {
+    return collectFiles(paths, { ignorePatterns: this.config.ignorePatterns, patternsBase: this.config.dir }, messages);
+  }
+
+  /** Analyses files or folders; each file in the project of its nearest tsconfig.json. */
+  async analyzePaths(paths: string[], onProgress?: (progress: AnalysisProgress) => void): Promise<{ results: FileResult[]; messages: EngineMessage[] }> {
+    const messages: EngineMessage[] = [];
+    const files = await this.collect(paths, messages);
+    const results = this.analyzeFiles(files, onProgress);
+    messages.push(...this.workspace.messages);
+    return { results, messages };
+  }
+
+  analyzeFiles(files: readonly string[], onProgress?: (progress: AnalysisProgress) => void): FileResult[] {
+    const results: FileResult[] = [];
+    files.forEach((file, index) => {
+      results.push(this.analyzeFile(file));
+      onProgress?.({ done: index + 1, total: files.length, file });
+    });
+    return results;
+  }
+
+  /** Editor support: analyse with unsaved text (or back to disk text with undefined). */
+  setFileText(file: string, text: string | undefined): void {
+    this.workspace.setText(file, text);
+    // Summaries of other files may depend on this one.
+    this.summaries.clear();
+  }
+
+  analyzeFile(file: string): FileResult {
+    const absolute = path.resolve(file);
+    const messages: EngineMessage[] = [];
+    const skipped = this.skipReason(absolute);
+    if (skipped) {
+      messages.push({ file: absolute, level: 'info', message: skipped });
+      return { file: absolute, findings: [], text: '', messages };
+    }
+    let sourceFile: SourceFile;
+    try {
+      sourceFile = this.workspace.sourceFile(absolute);
+    } catch (error) {
+      messages.push({ file: absolute, level: 'error', message: `cannot load the file: ${(error as Error).message}` });
+      return { file: absolute, findings: [], text: '', messages };
+    }
+    const text = sourceFile.getFullText();
+    const index = new LineIndex(text);
+    const findings: Finding[] = [];
+    const rulesThatRan = new Set<string>();
+    const started = Date.now();
+
+    for (const rule of this.rules) {
+      const setting = this.settingFor(rule);
+      if (!isSeverity(setting.severity)) continue;
+      if (rule.mayApply && !rule.mayApply(text)) {
+        rulesThatRan.add(rule.meta.id);
+        continue;
+      }
+      if (Date.now() - started > this.config.analysisBudgetMs) {
+        messages.push({ file: absolute, level: 'warning', message: `analysis budget of ${this.config.analysisBudgetMs} ms used up; rule '${rule.meta.id}' and the rules after it were not run on this file` });
+        break;
+      }
+      const severity = setting.severity;
+      const context: RuleContext = {
+        sourceFile,
+        filePath: absolute,
+        options: setting.options,
+        io: this.io,
+        summaries: this.summaries,
+        config: this.config,
+        report: (report) => findings.push(this.toFinding(rule.meta.id, severity, report, absolute, index)),
+      };
+      try {
+        rule.check(context);
+        rulesThatRan.add(rule.meta.id);
+      } catch (error) {
+        messages.push({ file: absolute, level: 'error', message: `rule '${rule.meta.id}' failed on this file and was skipped: ${(error as Error).stack ?? error}` });
+      }
+    }
+
+    const kept = this.applySuppressions(findings, sourceFile, text, index, rulesThatRan, absolute);
+    assignFingerprints(kept, text, path.relative(this.root, absolute));
+    kept.sort((a, b) => a.range.start.offset - b.range.start.offset || a.ruleId.localeCompare(b.ruleId));
+    return { file: absolute, findings: kept, text, messages };
+  }
+
+  private settingFor(rule: Rule): { severity: SeveritySetting; options: Record<string, unknown> } {
+    const setting = effectiveRuleSetting(this.config, rule.meta);
+    if (this.options.onlyRules && !this.options.onlyRules.includes(rule.meta.id)) return { ...setting, severity: 'off' };
+    const override = this.options.ruleOverrides?.[rule.meta.id];
+    return override ? { ...setting, severity: override } : setting;
+  }
+
+  private skipReason(file: string): string | undefined {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      // An unsaved editor buffer may have no file on disk; the workspace knows its text.
+      return undefined;
+    }
+    if (stat.size > this.config.maxFileSizeKb * 1024) {
+      return `skipped: ${Math.round(stat.size / 1024)} KB is over the ${this.config.maxFileSizeKb} KB limit (maxFileSizeKb)`;
+    }
+    const head = Buffer.alloc(Math.min(stat.size, 8192));
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (head.includes(0)) return 'skipped: binary file';
+    return undefined;
+  }
+
+  private toFinding(ruleId: string, severity: Severity, report: Report, file: string, index: LineIndex): Finding {
+    const [start, end] = report.node instanceof Node ? [report.node.getStart(), report.node.getEnd()] : [report.node.start, report.node.end];
+    return {
+      ruleId,
+      severity,
+      message: report.message,
+      file,
+      range: index.range(start, end),
+      related: (report.related ?? []).map((related) => {
+        const relatedFile = related.node.getSourceFile();
+        const relatedIndex = relatedFile.getFilePath() === file ? index : new LineIndex(relatedFile.getFullText());
+        return { file: relatedFile.getFilePath(), range: relatedIndex.range(related.node.getStart(), related.node.getEnd()), message: related.message };
+      }),
+      fixes: report.fixes ?? [],
+      fingerprint: report.fingerprintKey ?? '',
+      docsUrl: docsUrl(ruleId, this.config.docsBaseUrl),
+    };
+  }
+
+  private applySuppressions(findings: Finding[], sourceFile: SourceFile, text: string, index: LineIndex, rulesThatRan: Set<string>, file: string): Finding[] {
+    const suppressions = parseSuppressions(text, index, (offset) => isCommentAt(sourceFile, offset));
+    if (suppressions.length === 0) return findings;
+    const kept = findings.filter((finding) => !suppressedBy(suppressions, finding.ruleId, finding.range.start.line));
+    const unusedSeverity = this.options.ruleOverrides?.[UNUSED_SUPPRESSION] ?? this.config.rules[UNUSED_SUPPRESSION]?.severity ?? this.config.reportUnusedSuppressions;
+    if (!isSeverity(unusedSeverity) || this.options.onlyRules) return kept;
+    for (const suppression of suppressions) {
+      const unused = unusedRules(suppression, rulesThatRan, this.knownRules);
+      if (unused.length === 0) continue;
+      const directive = `scalelint-${suppression.kind === 'file' ? 'disable' : suppression.kind === 'line' ? 'disable-line' : 'disable-next-line'}`;
+      const unknown = unused.filter((rule) => rule !== '*' && !this.knownRules.has(rule));
+      const message = unknown.length
+        ? `${directive} names ${unknown.map((rule) => `'${rule}'`).join(', ')}, which is not a scalelint rule.`
+        : `Unused ${directive}${unused[0] === '*' ? '' : ` for ${unused.join(', ')}`}: nothing is reported here, so it can only hide a future finding. Remove it.`;
+      const removal = removalRange(text, suppression);
+      kept.push({
+        ruleId: UNUSED_SUPPRESSION,
+        severity: unusedSeverity,
+        message,
+        file,
+        range: index.range(suppression.start, suppression.end),
+        related: [],
+        fixes: unknown.length ? [] : [{ title: 'Remove the unused suppression', kind: 'fix', edits: [{ file, start: removal.start, end: removal.end, newText: '' }] }],
+        fingerprint: '',
+        docsUrl: docsUrl('suppressions', this.config.docsBaseUrl),
+      });
+    }
+    return kept;
+  }
+}
+
+const LITERAL_KINDS = new Set<SyntaxKind>([
+  SyntaxKind.StringLiteral,
+  SyntaxKind.NoSubstitutionTemplateLiteral,
+  SyntaxKind.TemplateHead,
+  SyntaxKind.TemplateMiddle,
+  SyntaxKind.TemplateTail,
+  SyntaxKind.RegularExpressionLiteral,
+  SyntaxKind.JsxText,
+]);
+
+/**
+ * True when `//` or `/*` at the offset opens a comment: outside string, template, regex and JSX text.
+ * Outside those, the two characters can only start a comment.
+ */
+function isCommentAt(sourceFile: SourceFile, offset: number): boolean {
+  const root = sourceFile.compilerNode;
+  let deepest: ts.Node = root;
+  const visit = (node: ts.Node): void => {
+    if (node.pos <= offset && offset < node.end) {
+      deepest = node;
+      ts.forEachChild(node, visit);
+    }
+  };
+  ts.forEachChild(root, visit);
+  if (deepest === root || offset < deepest.getStart(root)) return true;
+  return !LITERAL_KINDS.has(deepest.kind);
+}
+
+/**
+ * Fingerprints survive line moves and unrelated edits: they hash the rule, the file, the flagged code
+ * (whitespace folded), the enclosing declarations' names, the rule's own key and the occurrence number
+ * among identical hashes in the file.
+ */
+function assignFingerprints(findings: Finding[], text: string, relativePath: string): void {
+  const seen = new Map<string, number>();
+  for (const finding of [...findings].sort((a, b) => a.range.start.offset - b.range.start.offset)) {
+    const snippet = text.slice(finding.range.start.offset, finding.range.end.offset).replace(/\s+/g, ' ').trim();
+    const base = crypto.createHash('sha256').update([finding.ruleId, relativePath.split(path.sep).join('/'), snippet, finding.fingerprint].join('\0')).digest('hex').slice(0, 24);
+    const occurrence = seen.get(base) ?? 0;
+    seen.set(base, occurrence + 1);
+    finding.fingerprint = `${base}:${occurrence}`;
+  }
+}
+
+export { ConfigError };

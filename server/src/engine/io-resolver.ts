@@ -1,0 +1,327 @@
+// Classifies a call as I/O by looking its receiver up in the declarative I/O model.
+import * as path from 'node:path';
+import { CallExpression, ImportDeclaration, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, IoMethod, IoOp } from './io-model';
+import { Origin, originOf, normalizeModule, packageOfFile } from './provenance';
+import type { ResolvedConfig, WrapperDeclaration } from './config';
+
+export interface IoCall {
+  node: CallExpression | TaggedTemplateExpression;
+  library: string;
+  kind: IoKind;
+  op: IoOp;
+  /** The method or function name as written. */
+  method: string;
+  /** Upper-case Redis command or HTTP verb, resolved from the first argument for `call`/`sendCommand`. */
+  command?: string;
+  batched: boolean;
+  resolvedBy: 'type' | 'import' | 'config';
+  /** The client expression the method was called on, when there is one. */
+  receiver?: Node;
+}
+
+/** Calls on a thenable query builder that do not execute it. */
+const BUILDER_NON_EXECUTING = new Set(['toSQL', 'toQuery', 'toString', 'clone', 'as', 'toSql', 'getSQL', 'prepare']);
+/** Steps that turn a client into a command queue (import mode, where types are unknown). */
+const QUEUE_STEPS = new Set(['pipeline()', 'multi()', 'batch()']);
+
+export class IoResolver {
+  private readonly cache = new WeakMap<ts.Node, IoCall | null>();
+
+  constructor(private readonly config: Pick<ResolvedConfig, 'io' | 'dir'>) {}
+
+  /** The I/O this call performs, or undefined. Cheap name test first; the type checker only for candidates. */
+  classify(node: Node): IoCall | undefined {
+    if (!Node.isCallExpression(node) && !Node.isTaggedTemplateExpression(node)) return undefined;
+    const cached = this.cache.get(node.compilerNode);
+    if (cached !== undefined) return cached ?? undefined;
+    let result: IoCall | undefined;
+    try {
+      result = Node.isCallExpression(node) ? this.classifyCall(node) : this.classifyTaggedTemplate(node);
+    } catch {
+      result = undefined;
+    }
+    this.cache.set(node.compilerNode, result ?? null);
+    return result;
+  }
+
+  /** True when the call may be I/O judging by names alone (the pre-filter). */
+  static isCandidateName(name: string): boolean {
+    return IO_NAMES.has(name);
+  }
+
+  private classifyCall(call: CallExpression): IoCall | undefined {
+    const callee = call.getExpression();
+    const declared = this.declaredWrapper(callee);
+    if (declared) return declared(call);
+
+    if (Node.isPropertyAccessExpression(callee)) {
+      const name = callee.getName();
+      if (IO_NAMES.has(name)) {
+        const found = this.classifyMethod(call, callee.getExpression(), name);
+        if (found) return found;
+      }
+      return this.classifyBuilderEnd(call);
+    }
+    if (Node.isIdentifier(callee)) {
+      return this.classifyFunction(call, callee) ?? this.classifyBuilderEnd(call);
+    }
+    return this.classifyBuilderEnd(call);
+  }
+
+  private classifyMethod(call: CallExpression, receiver: Node, name: string): IoCall | undefined {
+    const origin = originOf(receiver);
+    if (!origin) return undefined;
+    const spec = this.matchClient(origin, receiver, name);
+    if (!spec || spec.queues) return undefined;
+    const method = spec.methods[name];
+    return this.toIoCall(call, spec.library, method, name, origin.via, receiver);
+  }
+
+  private matchClient(origin: Origin, receiver: Node, name: string): IoClientSpec | undefined {
+    const modules = new Set([...origin.modules].map(normalizeModule));
+    const candidates = IO_CLIENTS.filter((spec) => spec.methods[name] && spec.modules.some((m) => modules.has(normalizeModule(m))));
+    if (origin.via === 'type') {
+      for (const spec of candidates) {
+        if (spec.memberOfTypes) continue;
+        if (!spec.receiverTypes || spec.receiverTypes.some((t) => origin.typeNames.has(t))) return spec;
+      }
+    } else {
+      if (origin.path.some((step) => QUEUE_STEPS.has(step))) return undefined;
+      const memberPath = origin.path.length === 1 && !origin.path[0].endsWith('()');
+      for (const spec of candidates) {
+        if (spec.queues) continue;
+        if (spec.memberOfTypes) {
+          if (memberPath) return spec;
+          continue;
+        }
+        if (origin.path.every((step) => step.endsWith('()'))) return spec;
+      }
+    }
+    // Prisma model delegates: `prisma.user.findUnique()`, where `prisma` is a PrismaClient.
+    if (Node.isPropertyAccessExpression(receiver)) {
+      const owner = originOf(receiver.getExpression());
+      if (owner) {
+        for (const spec of IO_CLIENTS) {
+          if (spec.memberOfTypes && spec.methods[name] && spec.memberOfTypes.some((t) => owner.typeNames.has(t))) return spec;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private classifyFunction(call: CallExpression, callee: Node): IoCall | undefined {
+    const name = callee.getText();
+    const symbol = callee.getSymbol();
+    const declarations = symbol?.getDeclarations() ?? [];
+    // Global fetch: no local declaration shadows it.
+    for (const global of IO_GLOBALS) {
+      if (global.name !== name) continue;
+      const isGlobal = declarations.length === 0 || declarations.every((d) => {
+        const file = d.getSourceFile();
+        return file.isDeclarationFile() && global.declaredIn.includes(packageOfFile(file.getFilePath()));
+      });
+      if (isGlobal) return this.toIoCall(call, global.library, global.method, name, declarations.length ? 'type' : 'import');
+    }
+    if (declarations.length === 0) return undefined;
+    // Local functions are the summaries' business; only values that come from a library are I/O here.
+    if (declarations.every((d) => Node.isFunctionDeclaration(d) && !d.getSourceFile().isDeclarationFile())) return undefined;
+
+    const binding = importedBinding(callee);
+    if (binding) {
+      for (const spec of IO_FUNCTIONS) {
+        if (spec.modules.map(normalizeModule).includes(binding.module) && spec.exportName === binding.exportName) {
+          return this.toIoCall(call, spec.library, spec.method, name, 'import');
+        }
+      }
+    }
+    const origin = originOf(callee);
+    if (!origin) return undefined;
+    const modules = new Set([...origin.modules].map(normalizeModule));
+    for (const spec of IO_CLIENTS) {
+      if (spec.callable && spec.modules.some((m) => modules.has(normalizeModule(m)))) {
+        return this.toIoCall(call, spec.library, spec.callable, name, origin.via);
+      }
+    }
+    // Imported library functions resolved through types (e.g. `request` from undici re-exported).
+    if (origin.via === 'type') {
+      for (const spec of IO_FUNCTIONS) {
+        if (spec.modules.some((m) => modules.has(normalizeModule(m))) && origin.typeNames.has(spec.exportName)) {
+          return this.toIoCall(call, spec.library, spec.method, name, 'type');
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private classifyTaggedTemplate(node: TaggedTemplateExpression): IoCall | undefined {
+    const tag = node.getTag();
+    const origin = originOf(tag);
+    if (!origin) return undefined;
+    const modules = new Set([...origin.modules].map(normalizeModule));
+    for (const spec of IO_CLIENTS) {
+      if (spec.callable && spec.callable.kind === 'sql' && spec.modules.some((m) => modules.has(normalizeModule(m)))) {
+        return this.toIoCall(node, spec.library, spec.callable, tag.getText(), origin.via);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * `await db('users').where({ id })` and `await db.select().from(users)`: the chain end of a thenable
+   * query builder runs the query when it is awaited, returned or then-ed.
+   */
+  private classifyBuilderEnd(call: CallExpression): IoCall | undefined {
+    if (!isConsumedAsPromise(call)) return undefined;
+    const callee = call.getExpression();
+    if (Node.isPropertyAccessExpression(callee) && BUILDER_NON_EXECUTING.has(callee.getName())) return undefined;
+    const root = chainRoot(call);
+    if (root === call) {
+      // `knex('users')` alone: the callee is the client.
+      if (!Node.isIdentifier(callee)) return undefined;
+    }
+    const origin = originOf(root === call ? callee : root);
+    if (!origin) return undefined;
+    const modules = new Set([...origin.modules].map(normalizeModule));
+    for (const spec of IO_CLIENTS) {
+      if (spec.thenableBuilder && spec.modules.some((m) => modules.has(normalizeModule(m)))) {
+        const name = Node.isPropertyAccessExpression(callee) ? callee.getName() : callee.getText();
+        return this.toIoCall(call, spec.library, spec.thenableBuilder, name, origin.via, root);
+      }
+    }
+    return undefined;
+  }
+
+  private toIoCall(node: CallExpression | TaggedTemplateExpression, library: string, method: IoMethod, name: string, via: 'type' | 'import' | 'config', receiver?: Node): IoCall {
+    let command = method.command;
+    if (command === 'dynamic') command = Node.isCallExpression(node) ? dynamicCommand(node, method.kind) : undefined;
+    return { node, library, kind: method.kind, op: method.op, method: name, command, batched: Boolean(method.batched), resolvedBy: via, receiver };
+  }
+
+  /** User-declared I/O functions from scalelint.config.json (`io`). */
+  private declaredWrapper(callee: Node): ((call: CallExpression) => IoCall) | undefined {
+    if (this.config.io.length === 0) return undefined;
+    const binding = importedBinding(callee);
+    if (!binding) return undefined;
+    const declaration = this.config.io.find((wrapper) => wrapperMatches(wrapper, binding, this.config.dir));
+    if (!declaration) return undefined;
+    const method: IoMethod = { kind: declaration.kind ?? 'sql', op: declaration.op ?? 'other', batched: declaration.batched };
+    return (call) => this.toIoCall(call, 'user', method, binding.exportName, 'config');
+  }
+}
+
+/** `SCAN` for `redis.call('scan', …)`, the SQL text's verb is left to the SQL layer. */
+function dynamicCommand(call: CallExpression, kind: IoKind): string | undefined {
+  if (kind !== 'redis') return undefined;
+  const [first] = call.getArguments();
+  if (!first) return undefined;
+  if (Node.isStringLiteral(first) || Node.isNoSubstitutionTemplateLiteral(first)) return first.getLiteralValue().toUpperCase();
+  if (Node.isArrayLiteralExpression(first)) {
+    const [head] = first.getElements();
+    if (head && (Node.isStringLiteral(head) || Node.isNoSubstitutionTemplateLiteral(head))) return head.getLiteralValue().toUpperCase();
+  }
+  return undefined;
+}
+
+export function wrapperMatches(wrapper: WrapperDeclaration, binding: { module: string; exportName: string; file?: string }, configDir: string): boolean {
+  if (wrapper.export !== binding.exportName) return false;
+  if (wrapper.module.startsWith('.') || wrapper.module.startsWith('/')) {
+    if (!binding.file) return false;
+    const want = stripExtension(path.resolve(configDir, wrapper.module));
+    return stripExtension(binding.file) === want;
+  }
+  return normalizeModule(wrapper.module) === binding.module;
+}
+
+function stripExtension(file: string): string {
+  return file.replace(/\\/g, '/').replace(/(\/index)?\.(d\.)?[cm]?[jt]sx?$/, '');
+}
+
+/**
+ * The import a callee refers to: `{ module: 'undici', exportName: 'request' }`, or for a relative import
+ * the absolute path of the module it names (`file`).
+ */
+export function importedBinding(callee: Node): { module: string; exportName: string; file?: string } | undefined {
+  let identifier: Node = callee;
+  let member: string | undefined;
+  if (Node.isPropertyAccessExpression(callee)) {
+    // `http.request`, `db.runQuery` on a namespace import
+    identifier = callee.getExpression();
+    member = callee.getName();
+  }
+  if (!Node.isIdentifier(identifier)) return undefined;
+  const symbol = identifier.getSymbol();
+  for (const declaration of symbol?.getDeclarations() ?? []) {
+    let specifier: string | undefined;
+    let exportName: string | undefined;
+    if (Node.isImportSpecifier(declaration)) {
+      specifier = declaration.getImportDeclaration().getModuleSpecifierValue();
+      exportName = declaration.getName();
+    } else if (Node.isImportClause(declaration)) {
+      specifier = (declaration.getParentOrThrow() as ImportDeclaration).getModuleSpecifierValue();
+      exportName = 'default';
+    } else if (Node.isNamespaceImport(declaration)) {
+      specifier = declaration.getFirstAncestorByKindOrThrow(SyntaxKind.ImportDeclaration).getModuleSpecifierValue();
+      exportName = '*';
+    } else if (Node.isVariableDeclaration(declaration)) {
+      // const http = require('node:http')
+      const initializer = declaration.getInitializer();
+      if (initializer && Node.isCallExpression(initializer) && initializer.getExpression().getText() === 'require') {
+        const [argument] = initializer.getArguments();
+        if (argument && Node.isStringLiteral(argument)) {
+          specifier = argument.getLiteralValue();
+          exportName = '*';
+        }
+      }
+    }
+    if (!specifier || !exportName) continue;
+    if (member) {
+      if (exportName !== '*' && exportName !== 'default') return undefined;
+      exportName = member;
+    } else if (exportName === '*') {
+      return undefined;
+    }
+    if (specifier.startsWith('.')) {
+      const file = path.resolve(path.dirname(callee.getSourceFile().getFilePath()), specifier);
+      return { module: specifier, exportName, file };
+    }
+    return { module: normalizeModule(specifier), exportName };
+  }
+  return undefined;
+}
+
+function chainRoot(call: CallExpression): Node {
+  let current: Node = call;
+  for (;;) {
+    if (Node.isCallExpression(current)) {
+      const callee = current.getExpression();
+      if (Node.isPropertyAccessExpression(callee)) current = callee.getExpression();
+      else return current;
+    } else if (Node.isPropertyAccessExpression(current)) {
+      current = current.getExpression();
+    } else {
+      return current;
+    }
+  }
+}
+
+/** The call's promise is awaited, returned, yielded, then-ed or handed to Promise.all. */
+export function isConsumedAsPromise(call: Node): boolean {
+  let node = call;
+  let parent = node.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent) || Node.isNonNullExpression(parent))) {
+    node = parent;
+    parent = parent.getParent();
+  }
+  if (!parent) return false;
+  if (Node.isAwaitExpression(parent) || Node.isReturnStatement(parent) || Node.isYieldExpression(parent)) return true;
+  if (Node.isArrowFunction(parent) && parent.getBody() === node) return true;
+  if (Node.isPropertyAccessExpression(parent) && ['then', 'catch', 'finally'].includes(parent.getName())) return true;
+  if (Node.isArrayLiteralExpression(parent)) return isInPromiseCombinator(parent);
+  return false;
+}
+
+function isInPromiseCombinator(node: Node): boolean {
+  const call = node.getParent();
+  return Boolean(call && Node.isCallExpression(call) && /^Promise\.(all|allSettled|race|any)$/.test(call.getExpression().getText()));
+}

@@ -1,0 +1,282 @@
+// Loads the TypeScript projects files belong to: each file is analysed in the project of its nearest
+// tsconfig.json (following `references` from solution-style configs), or in a default project for a
+// plain folder. Nothing from the workspace is executed: no language-service plugins, no JS config.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Project, SourceFile, ts, type CompilerOptions } from 'ts-morph';
+import { glob } from 'tinyglobby';
+import ignore, { type Ignore } from 'ignore';
+import type { EngineMessage } from './types';
+
+export const SOURCE_EXTENSIONS = ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'];
+const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+const DECLARATION_FILE = /\.d\.[cm]?ts$/;
+export const DEFAULT_IGNORES = ['**/node_modules/**', '**/dist/**', '**/build/**', '**/out/**', '**/coverage/**', '**/.git/**', '**/.next/**', '**/*.d.ts', '**/*.d.mts', '**/*.d.cts', '**/*.min.js'];
+
+/** Options for folders without a tsconfig.json: permissive, JavaScript included. */
+export const DEFAULT_COMPILER_OPTIONS: CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  allowJs: true,
+  checkJs: false,
+  esModuleInterop: true,
+  skipLibCheck: true,
+  experimentalDecorators: true,
+  jsx: ts.JsxEmit.Preserve,
+  noEmit: true,
+  strict: false,
+  resolveJsonModule: true,
+};
+
+export interface LoadedProject {
+  /** The tsconfig path, or `folder:<dir>` for a default project. */
+  key: string;
+  tsconfig?: string;
+  project: Project;
+  references: string[];
+}
+
+export function isSourceFile(file: string): boolean {
+  return SOURCE_FILE.test(file) && !DECLARATION_FILE.test(file);
+}
+
+export class Workspace {
+  private readonly projects = new Map<string, LoadedProject>();
+  private readonly nearestConfig = new Map<string, string | null>();
+  private readonly fileProject = new Map<string, LoadedProject>();
+  readonly messages: EngineMessage[] = [];
+
+  constructor(private readonly root: string) {}
+
+  /** All projects loaded so far. */
+  loadedProjects(): LoadedProject[] {
+    return [...this.projects.values()];
+  }
+
+  /** The source file in the project it belongs to, added to that project if its config does not list it. */
+  sourceFile(file: string): SourceFile {
+    const absolute = path.resolve(file);
+    const loaded = this.projectFor(absolute);
+    return loaded.project.getSourceFile(absolute) ?? loaded.project.addSourceFileAtPath(absolute);
+  }
+
+  /** Replaces a file's text with unsaved editor text (or re-reads it from disk when `text` is undefined). */
+  setText(file: string, text: string | undefined): SourceFile | undefined {
+    const absolute = path.resolve(file);
+    const loaded = this.projectFor(absolute);
+    const existing = loaded.project.getSourceFile(absolute);
+    if (text === undefined) {
+      if (!fs.existsSync(absolute)) {
+        if (existing) loaded.project.removeSourceFile(existing);
+        return undefined;
+      }
+      text = fs.readFileSync(absolute, 'utf8');
+    }
+    if (existing && existing.getFullText() === text) return existing;
+    return loaded.project.createSourceFile(absolute, text, { overwrite: true });
+  }
+
+  projectFor(file: string): LoadedProject {
+    const absolute = path.resolve(file);
+    const known = this.fileProject.get(absolute);
+    if (known) return known;
+    const tsconfig = this.findTsconfig(path.dirname(absolute));
+    let result: LoadedProject;
+    if (!tsconfig) {
+      result = this.folderProject(this.root);
+    } else {
+      const loaded = this.load(tsconfig);
+      result = (loaded.project.getSourceFile(absolute) ? loaded : this.findInReferences(loaded, absolute, new Set())) ?? loaded;
+    }
+    this.fileProject.set(absolute, result);
+    return result;
+  }
+
+  private findInReferences(loaded: LoadedProject, file: string, seen: Set<string>): LoadedProject | undefined {
+    for (const reference of loaded.references) {
+      if (seen.has(reference)) continue;
+      seen.add(reference);
+      const child = this.load(reference);
+      if (child.project.getSourceFile(file)) return child;
+      const deeper = this.findInReferences(child, file, seen);
+      if (deeper) return deeper;
+    }
+    return undefined;
+  }
+
+  private findTsconfig(dir: string): string | undefined {
+    const chain: string[] = [];
+    let current = dir;
+    let found: string | null | undefined;
+    for (;;) {
+      const cached = this.nearestConfig.get(current);
+      if (cached !== undefined) {
+        found = cached;
+        break;
+      }
+      chain.push(current);
+      const candidate = path.join(current, 'tsconfig.json');
+      if (fs.existsSync(candidate)) {
+        found = candidate;
+        break;
+      }
+      const candidateJs = path.join(current, 'jsconfig.json');
+      if (fs.existsSync(candidateJs)) {
+        found = candidateJs;
+        break;
+      }
+      const parent = path.dirname(current);
+      if (parent === current) {
+        found = null;
+        break;
+      }
+      current = parent;
+    }
+    for (const dirInChain of chain) this.nearestConfig.set(dirInChain, found ?? null);
+    return found ?? undefined;
+  }
+
+  private load(tsconfig: string): LoadedProject {
+    const existing = this.projects.get(tsconfig);
+    if (existing) return existing;
+    let loaded: LoadedProject;
+    try {
+      const parsed = readTsconfig(tsconfig);
+      if (parsed.errors.length > 0) {
+        this.messages.push({ file: tsconfig, level: 'warning', message: `tsconfig problems, analysing with what could be read: ${parsed.errors.join('; ')}` });
+      }
+      const options: CompilerOptions = { ...parsed.options, noEmit: true, plugins: undefined };
+      const project = new Project({ compilerOptions: options, skipAddingFilesFromTsConfig: true });
+      for (const file of parsed.fileNames) {
+        if (isSourceFile(file) || /\.d\.[cm]?ts$/.test(file)) project.addSourceFileAtPathIfExists(file);
+      }
+      loaded = { key: tsconfig, tsconfig, project, references: parsed.references };
+    } catch (error) {
+      this.messages.push({ file: tsconfig, level: 'warning', message: `cannot read tsconfig, using default options: ${(error as Error).message}` });
+      loaded = { key: tsconfig, tsconfig, project: new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+    }
+    this.projects.set(tsconfig, loaded);
+    return loaded;
+  }
+
+  private folderProject(dir: string): LoadedProject {
+    const key = `folder:${dir}`;
+    const existing = this.projects.get(key);
+    if (existing) return existing;
+    const loaded: LoadedProject = { key, project: new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+    this.projects.set(key, loaded);
+    return loaded;
+  }
+}
+
+interface ParsedTsconfig {
+  options: CompilerOptions;
+  fileNames: string[];
+  references: string[];
+  errors: string[];
+}
+
+/** Reads a tsconfig with TypeScript's own parser, so `extends`, `paths` and `references` mean what tsc means. */
+export function readTsconfig(tsconfig: string): ParsedTsconfig {
+  const read = ts.readConfigFile(tsconfig, ts.sys.readFile);
+  if (read.error) throw new Error(flatten(read.error));
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(tsconfig), undefined, tsconfig);
+  const errors = parsed.errors
+    // A solution-style config lists no files of its own; that is not a problem.
+    .filter((diagnostic) => diagnostic.code !== 18003)
+    .map(flatten);
+  const references = (parsed.projectReferences ?? []).map((reference) => {
+    const target = reference.path;
+    return fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'tsconfig.json') : target;
+  });
+  return { options: parsed.options, fileNames: parsed.fileNames, references, errors };
+}
+
+function flatten(diagnostic: ts.Diagnostic): string {
+  return ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+}
+
+export interface CollectOptions {
+  /** Extra gitignore-syntax patterns, relative to `patternsBase`. */
+  ignorePatterns: string[];
+  patternsBase: string;
+}
+
+/**
+ * The files to analyse under the given paths: source files only, `node_modules`, build output and
+ * `.d.ts` skipped, `.gitignore` and `ignorePatterns` honoured, symbolic links not followed.
+ */
+export async function collectFiles(paths: string[], options: CollectOptions, messages: EngineMessage[]): Promise<string[]> {
+  const result = new Set<string>();
+  const patterns = ignore().add(options.ignorePatterns);
+  for (const input of paths) {
+    const absolute = path.resolve(input);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(absolute);
+    } catch {
+      messages.push({ file: absolute, level: 'error', message: `no such file or directory: ${input}` });
+      continue;
+    }
+    if (stat.isFile()) {
+      if (isSourceFile(absolute)) result.add(absolute);
+      else messages.push({ file: absolute, level: 'info', message: 'skipped: not a JavaScript or TypeScript source file' });
+      continue;
+    }
+    const gitignore = gitignoreFor(absolute);
+    const found = await glob(SOURCE_EXTENSIONS.map((ext) => `**/*.${ext}`), {
+      cwd: absolute,
+      ignore: DEFAULT_IGNORES,
+      absolute: true,
+      followSymbolicLinks: false,
+      dot: false,
+    });
+    for (const file of found) {
+      const relativeToGit = path.relative(gitignore.base, file);
+      if (gitignore.rules && relativeToGit && !relativeToGit.startsWith('..') && gitignore.rules.ignores(toPosix(relativeToGit))) continue;
+      const relativeToConfig = path.relative(options.patternsBase, file);
+      if (options.ignorePatterns.length && relativeToConfig && !relativeToConfig.startsWith('..') && patterns.ignores(toPosix(relativeToConfig))) continue;
+      if (isSourceFile(file)) result.add(path.normalize(file));
+    }
+  }
+  return [...result].sort();
+}
+
+/** The .gitignore rules of the repository a folder lives in (root .gitignore plus the folder's own). */
+function gitignoreFor(dir: string): { base: string; rules?: Ignore } {
+  let current = dir;
+  let base: string | undefined;
+  for (;;) {
+    if (fs.existsSync(path.join(current, '.git'))) {
+      base = current;
+      break;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  base ??= dir;
+  const rules = ignore();
+  let any = false;
+  for (const candidate of new Set([path.join(base, '.gitignore'), path.join(dir, '.gitignore')])) {
+    try {
+      const text = fs.readFileSync(candidate, 'utf8');
+      if (candidate === path.join(dir, '.gitignore') && dir !== base) {
+        // Patterns of a nested .gitignore are relative to its folder.
+        const prefix = toPosix(path.relative(base, dir));
+        rules.add(text.split(/\r?\n/).filter((line) => line.trim() && !line.startsWith('#')).map((line) => (line.startsWith('/') ? `${prefix}${line}` : `${prefix}/**/${line}`)));
+      } else {
+        rules.add(text);
+      }
+      any = true;
+    } catch {
+      // no .gitignore there
+    }
+  }
+  return { base, rules: any ? rules : undefined };
+}
+
+function toPosix(file: string): string {
+  return file.split(path.sep).join('/');
+}

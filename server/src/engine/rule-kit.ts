@@ -1,0 +1,66 @@
+// Small helpers shared by rules: walking calls cheaply, reading literals, formatting fix text.
+import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+
+/** Every call and tagged template in a file, in source order (only matching nodes get wrapped). */
+export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
+  const calls: (CallExpression | TaggedTemplateExpression)[] = sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression);
+  const tagged = sourceFile.getDescendantsOfKind(SyntaxKind.TaggedTemplateExpression);
+  if (tagged.length === 0) return calls;
+  return [...calls, ...tagged].sort((a, b) => a.getPos() - b.getPos());
+}
+
+/** The property name of `a.b(...)` or the identifier of `b(...)`. */
+export function calleeName(call: CallExpression): string | undefined {
+  const callee = call.getExpression();
+  if (Node.isPropertyAccessExpression(callee)) return callee.getName();
+  if (Node.isIdentifier(callee)) return callee.getText();
+  return undefined;
+}
+
+/** The value of a string literal or substitution-free template; undefined otherwise. */
+export function stringValue(node: Node | undefined): string | undefined {
+  if (!node) return undefined;
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return node.getLiteralValue();
+  return undefined;
+}
+
+/** Leading whitespace of the line a node starts on. */
+export function indentOf(node: Node): string {
+  const text = node.getSourceFile().getFullText();
+  let lineStart = node.getStart();
+  while (lineStart > 0 && text[lineStart - 1] !== '\n') lineStart--;
+  const match = /^[ \t]*/.exec(text.slice(lineStart));
+  return match ? match[0] : '';
+}
+
+/** The indentation unit the file uses (two spaces when unsure). */
+export function indentUnit(sourceFile: SourceFile): string {
+  const match = /\n(\t+|[ ]{2,8})\S/.exec(sourceFile.getFullText());
+  if (!match) return '  ';
+  return match[1].startsWith('\t') ? '\t' : match[1].length >= 4 && match[1].length % 4 === 0 ? '    ' : '  ';
+}
+
+/** Quote style of the file's imports, to write fix text the way the file is written. */
+export function quoteOf(sourceFile: SourceFile): string {
+  const text = sourceFile.getFullText();
+  const single = (text.match(/from '/g) ?? []).length + (text.match(/require\('/g) ?? []).length;
+  const double = (text.match(/from "/g) ?? []).length + (text.match(/require\("/g) ?? []).length;
+  return double > single ? '"' : "'";
+}
+
+/** True when `name` is declared anywhere in the file (a fix must not shadow or collide with it). */
+export function isNameTaken(sourceFile: SourceFile, name: string): boolean {
+  return new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`).test(sourceFile.getFullText());
+}
+
+/** A fresh identifier based on `base` that the file does not use yet. */
+export function freshName(sourceFile: SourceFile, base: string): string {
+  if (!isNameTaken(sourceFile, base)) return base;
+  for (let i = 2; ; i++) if (!isNameTaken(sourceFile, `${base}${i}`)) return `${base}${i}`;
+}
+
+/** Shortens code for messages: whitespace folded, long text elided. */
+export function excerpt(text: string, max = 60): string {
+  const folded = text.replace(/\s+/g, ' ').trim();
+  return folded.length > max ? `${folded.slice(0, max - 1)}…` : folded;
+}

@@ -1,0 +1,152 @@
+// Per-function I/O summaries: what I/O runs when a function runs, directly or through the functions it
+// calls, across files. Computed lazily for the functions a rule asks about, cached, cycle-safe.
+import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import type { IoCall, IoResolver } from './io-resolver';
+
+export interface IoPath {
+  io: IoCall;
+  /** Call sites from the summarised function down to the one that performs `io`, outermost first. */
+  via: CallExpression[];
+}
+
+export type FunctionLike = Node & { getBody(): Node | undefined };
+
+const MAX_CHAIN = 8;
+const MAX_PATHS_PER_FUNCTION = 24;
+
+export class FunctionSummaries {
+  private readonly cache = new Map<ts.Node, IoPath[]>();
+  private readonly inProgress = new Set<ts.Node>();
+
+  constructor(private readonly io: IoResolver) {}
+
+  /** Forget everything: a file changed, and summaries of its callers may be stale. */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /** The I/O a call performs: itself, or what the project functions it calls perform. */
+  ioOfCall(call: CallExpression | TaggedTemplateExpression, depth = 0): IoPath[] {
+    const direct = this.io.classify(call);
+    if (direct) return [{ io: direct, via: [] }];
+    if (!Node.isCallExpression(call) || depth >= MAX_CHAIN) return [];
+    const paths: IoPath[] = [];
+    for (const callee of resolveCallees(call)) {
+      for (const path of this.ioOfFunction(callee, depth + 1)) {
+        paths.push({ io: path.io, via: [call, ...path.via] });
+        if (paths.length >= MAX_PATHS_PER_FUNCTION) return paths;
+      }
+    }
+    return paths;
+  }
+
+  /** All I/O performed when the function's body runs, including callbacks it passes to calls. */
+  ioOfFunction(fn: FunctionLike, depth = 0): IoPath[] {
+    const key = fn.compilerNode;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    if (this.inProgress.has(key)) return []; // recursion: the cycle adds nothing new
+    this.inProgress.add(key);
+    const paths: IoPath[] = [];
+    try {
+      const body = fn.getBody();
+      if (body) {
+        for (const call of callsRunBy(body)) {
+          for (const path of this.ioOfCall(call, depth)) {
+            paths.push(path);
+            if (paths.length >= MAX_PATHS_PER_FUNCTION) break;
+          }
+          if (paths.length >= MAX_PATHS_PER_FUNCTION) break;
+        }
+      }
+    } finally {
+      this.inProgress.delete(key);
+    }
+    this.cache.set(key, paths);
+    return paths;
+  }
+}
+
+/**
+ * Calls that run when `body` runs: its own calls and those of callbacks handed to calls or invoked
+ * immediately; not those of nested declarations, which run only if something calls them.
+ */
+export function callsRunBy(body: Node): (CallExpression | TaggedTemplateExpression)[] {
+  const calls: (CallExpression | TaggedTemplateExpression)[] = [];
+  const visit = (node: Node): void => {
+    if (node !== body && isFunctionLike(node) && !isInvokedInline(node)) return;
+    if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
+    if (Node.isCallExpression(node) || Node.isTaggedTemplateExpression(node)) calls.push(node);
+    node.forEachChild(visit);
+  };
+  visit(body);
+  return calls;
+}
+
+export function isFunctionLike(node: Node): node is FunctionLike {
+  const kind = node.getKind();
+  return (
+    kind === SyntaxKind.ArrowFunction ||
+    kind === SyntaxKind.FunctionExpression ||
+    kind === SyntaxKind.FunctionDeclaration ||
+    kind === SyntaxKind.MethodDeclaration ||
+    kind === SyntaxKind.Constructor ||
+    kind === SyntaxKind.GetAccessor ||
+    kind === SyntaxKind.SetAccessor
+  );
+}
+
+/** A function literal passed as an argument (a callback) or called on the spot (an IIFE). */
+function isInvokedInline(node: Node): boolean {
+  if (!Node.isArrowFunction(node) && !Node.isFunctionExpression(node)) return false;
+  let child: Node = node;
+  let parent = node.getParent();
+  while (parent && Node.isParenthesizedExpression(parent)) {
+    child = parent;
+    parent = parent.getParent();
+  }
+  if (!parent) return false;
+  if (Node.isCallExpression(parent)) return parent.getExpression() === child || parent.getArguments().includes(child);
+  return false;
+}
+
+/** Project functions a call may invoke: declarations with bodies, outside .d.ts and node_modules. */
+export function resolveCallees(call: CallExpression): FunctionLike[] {
+  const callee = call.getExpression();
+  const nameNode = Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : callee;
+  let symbol;
+  try {
+    symbol = nameNode.getSymbol();
+    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  } catch {
+    return [];
+  }
+  if (!symbol) return [];
+  const result: FunctionLike[] = [];
+  for (const declaration of symbol.getDeclarations()) {
+    const file = declaration.getSourceFile();
+    if (file.isDeclarationFile() || file.isInNodeModules()) continue;
+    const fn = functionOfDeclaration(declaration);
+    if (fn) result.push(fn);
+  }
+  return result;
+}
+
+function functionOfDeclaration(declaration: Node): FunctionLike | undefined {
+  if (Node.isFunctionDeclaration(declaration) || Node.isMethodDeclaration(declaration)) {
+    return declaration.getBody() ? (declaration as FunctionLike) : undefined;
+  }
+  if (Node.isVariableDeclaration(declaration) || Node.isPropertyAssignment(declaration) || Node.isPropertyDeclaration(declaration)) {
+    const initializer = declaration.getInitializer();
+    if (initializer && (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer))) return initializer as FunctionLike;
+  }
+  return undefined;
+}
+
+/** The innermost function around a node, or undefined at module level. */
+export function enclosingFunction(node: Node): FunctionLike | undefined {
+  for (let parent = node.getParent(); parent; parent = parent.getParent()) {
+    if (isFunctionLike(parent)) return parent;
+  }
+  return undefined;
+}
