@@ -41,7 +41,8 @@ export default rule;
 function reportKeys(context: RuleContext, call: CallExpression, io: IoCall): void {
   const args = commandArguments(call, io);
   const pattern = args[0];
-  const patternText = pattern ? (stringValue(pattern) ?? excerpt(pattern.getText(), 40)) : '*';
+  const literal = stringValue(pattern);
+  const patternText = literal !== undefined ? `'${literal}'` : pattern ? `<${excerpt(pattern.getText(), 40)}>` : '';
   context.report({
     node: call,
     message:
