@@ -224,7 +224,10 @@ export async function collectFiles(paths: string[], options: CollectOptions, mes
       else messages.push({ file: absolute, level: 'info', message: 'skipped: not a JavaScript or TypeScript source file' });
       continue;
     }
-    const gitignore = gitignoreFor(absolute);
+    // A folder the user names explicitly is analysed even when the repository ignores it.
+    const found0 = gitignoreFor(absolute);
+    const relativeDir = toPosix(path.relative(found0.base, absolute));
+    const gitignore = relativeDir && found0.rules?.ignores(`${relativeDir}/`) ? { base: found0.base, rules: undefined } : found0;
     const found = await glob(SOURCE_EXTENSIONS.map((ext) => `**/*.${ext}`), {
       cwd: absolute,
       ignore: DEFAULT_IGNORES,

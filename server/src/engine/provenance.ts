@@ -67,6 +67,9 @@ function safeType(node: Node): Type | undefined {
 export function typeOrigin(type: Type | undefined, depth: number): Origin | undefined {
   if (!type || depth > MAX_DEPTH || type.isAny() || type.isUnknown()) return undefined;
   const origin: Origin = { modules: new Set(), typeNames: new Set(), via: 'type', path: [] };
+  // The alias names the whole type (`RedisClientType`), even when it is an intersection underneath.
+  const alias = type.getAliasSymbol();
+  if (alias) addSymbol(origin, alias, depth);
   const parts = type.isUnion() ? type.getUnionTypes() : type.isIntersection() ? type.getIntersectionTypes() : [type];
   for (const part of parts) {
     if (part.isAny() || part.isUndefined() || part.isNull()) continue;
@@ -180,17 +183,19 @@ function declarationOrigin(declaration: Node, symbol: MorphSymbol, depth: number
       ? { modules: new Set([module]), typeNames: new Set([symbol.getName()]), via: 'import', path: [] }
       : undefined;
   }
+  // Imports: follow into the module when it resolves (a project file, `paths` aliases included, or a
+  // library's declarations); otherwise the specifier itself names the library.
   if (Node.isImportSpecifier(declaration)) {
     const specifier = declaration.getImportDeclaration().getModuleSpecifierValue();
-    return importedModule(specifier, declaration.getName()) ?? aliasedOrigin(symbol, depth);
+    return aliasedOrigin(symbol, depth) ?? importedModule(specifier, declaration.getName());
   }
   if (Node.isImportClause(declaration)) {
     const specifier = (declaration.getParentOrThrow() as ImportDeclaration).getModuleSpecifierValue();
-    return importedModule(specifier, 'default') ?? aliasedOrigin(symbol, depth);
+    return aliasedOrigin(symbol, depth) ?? importedModule(specifier, 'default');
   }
   if (Node.isNamespaceImport(declaration)) {
     const specifier = declaration.getFirstAncestorByKindOrThrow(SyntaxKind.ImportDeclaration).getModuleSpecifierValue();
-    return importedModule(specifier, '*') ?? aliasedOrigin(symbol, depth);
+    return aliasedOrigin(symbol, depth) ?? importedModule(specifier, '*');
   }
   if (Node.isImportEqualsDeclaration(declaration)) {
     const reference = declaration.getModuleReference();
@@ -246,7 +251,7 @@ function aliasedOrigin(symbol: MorphSymbol, depth: number): Origin | undefined {
   } catch {
     return undefined;
   }
-  if (!target || target === symbol) return undefined;
+  if (!target || target === symbol || target.getDeclarations().length === 0) return undefined;
   return symbolOrigin(target, depth + 1);
 }
 

@@ -1,0 +1,210 @@
+// The engine's foundations: project loading, provenance without node_modules, config, suppressions,
+// fingerprints. Each test builds a small workspace on disk and runs the real engine on it.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RULES } from '../rules';
+import { ConfigError, Engine } from '../server/src/engine/engine';
+import type { FileResult } from '../server/src/engine/types';
+
+function workspace(files: Record<string, string>, base = os.tmpdir()): string {
+  const root = fs.mkdtempSync(path.join(base, 'scalelint-engine-'));
+  for (const [name, text] of Object.entries(files)) {
+    const full = path.join(root, name);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, text);
+  }
+  return root;
+}
+
+async function analyze(root: string, options: Partial<ConstructorParameters<typeof Engine>[0]> = {}): Promise<FileResult[]> {
+  const engine = new Engine({ rules: RULES, root, ...options });
+  return (await engine.analyzePaths([root])).results;
+}
+
+function lines(results: FileResult[], ruleId?: string): string[] {
+  return results.flatMap((result) =>
+    result.findings.filter((f) => !ruleId || f.ruleId === ruleId).map((f) => `${path.basename(result.file)}:${f.range.start.line} ${f.ruleId}`),
+  );
+}
+
+const KEYS_CODE = `import Redis from 'ioredis';
+const redis = new Redis();
+export async function purge(): Promise<string[]> {
+  const tally = new Map<string, number>();
+  for (const key of tally.keys()) console.log(key);
+  return redis.keys('user:*');
+}
+`;
+
+const cleanups: string[] = [];
+after(function () {
+  for (const dir of cleanups) fs.rmSync(dir, { recursive: true, force: true });
+});
+function tracked(dir: string): string {
+  cleanups.push(dir);
+  return dir;
+}
+
+describe('engine: provenance without node_modules', function () {
+  it('finds redis.keys() on a client from ioredis and not Map.keys()', async function () {
+    // os.tmpdir() has no node_modules above it: the 'ioredis' import does not resolve.
+    const root = tracked(workspace({ 'purge.ts': KEYS_CODE }));
+    assert.deepEqual(lines(await analyze(root)), ['purge.ts:6 redis-keys']);
+  });
+
+  it('follows the client through an import of a project module', async function () {
+    const root = tracked(
+      workspace({
+        'lib/redis.js': `const Redis = require('ioredis');\nmodule.exports.redis = new Redis();\n`,
+        'lib/client.ts': `import Redis from 'ioredis';\nexport const cache = new Redis();\n`,
+        'jobs/sweep.ts': `import { cache } from '../lib/client';\nexport async function sweep() {\n  return cache.keys('tmp:*');\n}\n`,
+      }),
+    );
+    assert.deepEqual(lines(await analyze(root)), ['sweep.ts:3 redis-keys']);
+  });
+
+  it('follows a constructor-injected client typed by an ioredis import', async function () {
+    const root = tracked(
+      workspace({
+        'service.ts': `import type { Redis } from 'ioredis';\nexport class Sessions {\n  constructor(private readonly redis: Redis) {}\n  all() {\n    return this.redis.keys('sess:*');\n  }\n}\n`,
+      }),
+    );
+    assert.deepEqual(lines(await analyze(root)), ['service.ts:5 redis-keys']);
+  });
+
+  it('does not mistake a LevelDB or a local class keys() for Redis', async function () {
+    const root = tracked(
+      workspace({
+        'store.ts': `import { Level } from 'level';\nconst db = new Level('./db');\nclass Bag { keys() { return []; } }\nexport async function f(bag: Bag) {\n  bag.keys();\n  return db.keys().all();\n}\n`,
+      }),
+    );
+    assert.deepEqual(lines(await analyze(root)), []);
+  });
+});
+
+describe('engine: projects', function () {
+  it('analyses each package of a monorepo in the project of its nearest tsconfig, honouring paths', async function () {
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ files: [], references: [{ path: './packages/api' }, { path: './packages/worker' }] }),
+          'packages/api/tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, baseUrl: '.', paths: { '@cache/*': ['src/cache/*'] } }, include: ['src'] }),
+          'packages/api/src/cache/client.ts': `import Redis from 'ioredis';\nexport const redis = new Redis();\n`,
+          'packages/api/src/routes.ts': `import { redis } from '@cache/client';\nexport const list = () => redis.keys('a:*');\n`,
+          'packages/worker/tsconfig.json': JSON.stringify({ extends: '../../tsconfig.base.json', include: ['*.ts'] }),
+          'tsconfig.base.json': JSON.stringify({ compilerOptions: { strict: true } }),
+          'packages/worker/job.ts': `import Redis from 'ioredis';\nconst r = new Redis();\nexport async function job() { await r.flushall(); }\n`,
+        },
+      ),
+    );
+    assert.deepEqual(lines(await analyze(root)).sort(), ['job.ts:3 redis-keys', 'routes.ts:2 redis-keys']);
+  });
+
+  it('keeps analysing with default options when tsconfig.json is broken, and says so', async function () {
+    const root = tracked(workspace({ 'tsconfig.json': '{ "compilerOptions": { "strict": tru', 'a.ts': KEYS_CODE }));
+    const engine = new Engine({ rules: RULES, root });
+    const { results, messages } = await engine.analyzePaths([root]);
+    assert.deepEqual(lines(results), ['a.ts:6 redis-keys']);
+    assert.ok(messages.some((m) => m.file?.endsWith('tsconfig.json') && m.level === 'warning'), JSON.stringify(messages));
+  });
+
+  it('skips node_modules, build output, declaration files and .gitignored files', async function () {
+    const root = tracked(
+      workspace({
+        '.gitignore': 'generated/\n',
+        'src/a.ts': KEYS_CODE,
+        'node_modules/x/index.ts': KEYS_CODE,
+        'dist/a.ts': KEYS_CODE,
+        'src/types.d.ts': 'export declare const x: number;\n',
+        'generated/a.ts': KEYS_CODE,
+      }),
+    );
+    fs.mkdirSync(path.join(root, '.git'));
+    const engine = new Engine({ rules: RULES, root });
+    const files = await engine.collect([root]);
+    assert.deepEqual(files.map((file) => path.relative(root, file)), [path.join('src', 'a.ts')]);
+  });
+});
+
+describe('engine: config', function () {
+  function configError(text: string): ConfigError {
+    const root = tracked(workspace({ 'scalelint.config.json': text, 'a.ts': KEYS_CODE }));
+    try {
+      new Engine({ rules: RULES, root });
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return error;
+    }
+    assert.fail('expected a ConfigError');
+  }
+
+  it('reports invalid JSON with its line and column', function () {
+    const error = configError('{\n  "rules": {\n    "redis-keys": "error",\n  }\n}\n');
+    assert.equal(error.line, 4);
+    assert.match(error.problem, /invalid JSON/);
+  });
+
+  it('reports an unknown property and a bad severity where they are', function () {
+    assert.deepEqual(
+      (({ line, problem }) => ({ line, problem }))(configError('{\n  "rules": {},\n  "ignorPatterns": []\n}\n')),
+      { line: 3, problem: "has an unknown property 'ignorPatterns'" },
+    );
+    const error = configError('{\n  "rules": {\n    "redis-keys": "loud"\n  }\n}\n');
+    assert.equal(error.line, 3);
+  });
+
+  it('reports an unknown rule and invalid rule options', function () {
+    assert.match(configError('{ "rules": { "redis-key": "error" } }').problem, /unknown rule 'redis-key'/);
+    assert.match(configError('{ "rules": { "redis-keys": ["error", { "scanCount": "many" }] } }').problem, /invalid options for rule 'redis-keys'/);
+  });
+
+  it('turns rules off and changes severities', async function () {
+    const off = tracked(workspace({ 'scalelint.config.json': '{ "rules": { "redis-keys": "off" } }', 'a.ts': KEYS_CODE }));
+    assert.deepEqual(lines(await analyze(off)), []);
+    const warn = tracked(workspace({ 'scalelint.config.json': '// editors add comments\n{ "rules": { "redis-keys": "warn" } }', 'a.ts': KEYS_CODE }));
+    const [finding] = (await analyze(warn)).flatMap((r) => r.findings);
+    assert.equal(finding.severity, 'warning');
+  });
+
+  it('honours ignorePatterns relative to the config file', async function () {
+    const root = tracked(workspace({ 'scalelint.config.json': '{ "ignorePatterns": ["scripts/**"] }', 'scripts/a.ts': KEYS_CODE, 'src/b.ts': KEYS_CODE }));
+    assert.deepEqual(lines(await analyze(root)), ['b.ts:6 redis-keys']);
+  });
+});
+
+describe('engine: suppressions', function () {
+  it('honours next-line, same-line and file suppressions, and reports unused ones', async function () {
+    const root = tracked(
+      workspace({
+        'next.ts': `import Redis from 'ioredis';\nconst r = new Redis();\n// scalelint-disable-next-line redis-keys -- admin tool\nexport const a = () => r.keys('*');\n`,
+        'same.ts': `import Redis from 'ioredis';\nconst r = new Redis();\nexport const a = () => r.keys('*'); // scalelint-disable-line redis-keys\n`,
+        'file.ts': `/* scalelint-disable redis-keys */\nimport Redis from 'ioredis';\nconst r = new Redis();\nexport const a = () => r.keys('*');\nexport const b = () => r.flushall();\n`,
+        'unused.ts': `import Redis from 'ioredis';\nconst r = new Redis();\n// scalelint-disable-next-line redis-keys -- stale\nexport const a = () => r.get('x');\nexport const b = () => 1; // scalelint-disable-line redis-kyes\n`,
+        'string.ts': `import Redis from 'ioredis';\nconst r = new Redis();\nexport const s = '// scalelint-disable-next-line redis-keys';\nexport const a = () => r.keys('*');\n`,
+      }),
+    );
+    const results = await analyze(root);
+    assert.deepEqual(lines(results).sort(), ['string.ts:4 redis-keys', 'unused.ts:3 unused-suppression', 'unused.ts:5 unused-suppression']);
+    const unused = results.find((r) => r.file.endsWith('unused.ts'))!;
+    assert.match(unused.findings[1].message, /'redis-kyes', which is not a scalelint rule/);
+    // The fix removes the whole comment line.
+    const [edit] = unused.findings[0].fixes[0].edits;
+    assert.equal(unused.text.slice(0, edit.start) + unused.text.slice(edit.end), `import Redis from 'ioredis';\nconst r = new Redis();\nexport const a = () => r.get('x');\nexport const b = () => 1; // scalelint-disable-line redis-kyes\n`);
+  });
+});
+
+describe('engine: fingerprints', function () {
+  it('survive line moves and unrelated edits, and tell identical findings apart', async function () {
+    const before = `import Redis from 'ioredis';\nconst r = new Redis();\nexport const a = () => r.keys('*');\nexport const b = () => r.keys('*');\n`;
+    const after = `import Redis from 'ioredis';\n\n// a comment\nconst r = new Redis();\n\nexport function unrelated() { return 42; }\nexport const a = () =>\n  r.keys('*');\nexport const b = () => r.keys('*');\n`;
+    const root = tracked(workspace({ 'a.ts': before }));
+    const first = (await analyze(root)).flatMap((r) => r.findings.map((f) => f.fingerprint));
+    fs.writeFileSync(path.join(root, 'a.ts'), after);
+    const second = (await analyze(root)).flatMap((r) => r.findings.map((f) => f.fingerprint));
+    assert.equal(first.length, 2);
+    assert.notEqual(first[0], first[1]);
+    assert.deepEqual(second, first);
+  });
+});
