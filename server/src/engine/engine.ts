@@ -8,6 +8,7 @@ import { ConfigError, defaultConfig, effectiveRuleSetting, findConfigFile, isSev
 import { docsUrl } from './docs';
 import { IoResolver } from './io-resolver';
 import { collectFiles, Workspace } from './project';
+import { RequestPaths } from './request-path';
 import { FunctionSummaries } from './summaries';
 import { parseSuppressions, removalRange, suppressedBy, unusedRules } from './suppressions';
 import { LineIndex } from './text';
@@ -40,6 +41,7 @@ export class Engine {
   private readonly workspace: Workspace;
   private readonly io: IoResolver;
   private readonly summaries: FunctionSummaries;
+  private readonly requestPaths = new RequestPaths();
   private readonly knownRules: ReadonlySet<string>;
 
   /** Throws ConfigError when the config file is broken. */
@@ -87,6 +89,7 @@ export class Engine {
     this.workspace.setText(file, text);
     // Summaries of other files may depend on this one.
     this.summaries.clear();
+    this.requestPaths.clear();
   }
 
   analyzeFile(file: string): FileResult {
@@ -128,6 +131,7 @@ export class Engine {
         options: setting.options,
         io: this.io,
         summaries: this.summaries,
+        requestPaths: this.requestPaths,
         config: this.config,
         report: (report) => findings.push(this.toFinding(rule.meta.id, severity, report, absolute, index)),
       };

@@ -2,6 +2,7 @@
 import type { Node, SourceFile } from 'ts-morph';
 import type { IoResolver } from './io-resolver';
 import type { FunctionSummaries } from './summaries';
+import type { RequestPaths } from './request-path';
 import type { ResolvedConfig } from './config';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -93,6 +94,8 @@ export interface RuleContext {
   readonly options: Record<string, unknown>;
   readonly io: IoResolver;
   readonly summaries: FunctionSummaries;
+  /** Which functions run per request or per job, and through which chain (built lazily per project). */
+  readonly requestPaths: RequestPaths;
   readonly config: ResolvedConfig;
   report(report: Report): void;
 }

@@ -1,0 +1,615 @@
+// The request-path model: which functions run once per request or per job (HTTP handlers and middleware,
+// NestJS controllers, guards, interceptors and Passport strategies, Next.js route handlers and API routes,
+// GraphQL resolvers, queue consumers) and every project function they call, across files. Rules use it to
+// tell hot-path code from start-up code and to show the entry point as evidence.
+//
+// Built lazily per ts-morph Project on the first question: one syntactic pass over the project's files
+// for entry points (a cheap text test first, the type checker only for candidates), then a breadth-first
+// walk over the calls they make. Shortest chains win, so evidence stays short.
+import * as path from 'node:path';
+import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
+import { importedBinding } from './io-resolver';
+import { originOf } from './provenance';
+import { enclosingFunction, isFunctionLike, resolveCallees, type FunctionLike } from './summaries';
+
+export type EntryKind =
+  | 'route'
+  | 'middleware'
+  | 'controller'
+  | 'guard'
+  | 'interceptor'
+  | 'pipe'
+  | 'filter'
+  | 'strategy'
+  | 'resolver'
+  | 'consumer'
+  | 'gateway';
+
+export interface EntryPoint {
+  kind: EntryKind;
+  /** 'express', 'fastify', 'koa', 'hono', 'nestjs', 'next', 'graphql', 'bullmq', 'bull', 'node-http'. */
+  framework: string;
+  /** The function that runs per request or per job. */
+  fn: FunctionLike;
+  /** Where it is registered (the route call, the decorator, the export): evidence for findings. */
+  node: Node;
+  /** Human text: `express route GET /api/orders/:id`, `NestJS guard AuthGuard.canActivate`. */
+  label: string;
+  /** Runs per job (queue consumer) rather than per HTTP request or resolver call. */
+  perJob: boolean;
+}
+
+export interface RequestPath {
+  entry: EntryPoint;
+  /** The function asked about. */
+  fn: FunctionLike;
+  /** Call sites from the entry function down to `fn`, outermost first; empty when `fn` is the entry. */
+  via: (CallExpression | NewExpression)[];
+}
+
+/** Upper bound on functions visited per project: the model stays cheaper than a type check. */
+const MAX_FUNCTIONS = 20000;
+
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all', 'any', 'use', 'on', 'addHook', 'route', 'search']);
+const FASTIFY_ROUTE_HOOKS = ['handler', 'preHandler', 'onRequest', 'preValidation', 'preParsing', 'preSerialization', 'onSend', 'onResponse', 'errorHandler'];
+const NEXT_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+/** Packages that declare a router or app type, by framework. `@types/` prefixes are stripped first. */
+const FRAMEWORK_MODULES: Record<string, string> = {
+  express: 'express',
+  'express-serve-static-core': 'express',
+  router: 'express',
+  fastify: 'fastify',
+  koa: 'koa',
+  '@koa/router': 'koa',
+  'koa-router': 'koa',
+  koa__router: 'koa',
+  hono: 'hono',
+};
+
+const NEST_ROUTE_DECORATORS = new Set(['Get', 'Post', 'Put', 'Patch', 'Delete', 'Head', 'Options', 'All', 'Search', 'Sse', 'MessagePattern', 'EventPattern']);
+const NEST_RESOLVER_DECORATORS = new Set(['Query', 'Mutation', 'Subscription', 'ResolveField', 'ResolveProperty', 'ResolveReference']);
+const NEST_INTERFACES: Record<string, { method: string; kind: EntryKind; label: string }> = {
+  CanActivate: { method: 'canActivate', kind: 'guard', label: 'guard' },
+  NestInterceptor: { method: 'intercept', kind: 'interceptor', label: 'interceptor' },
+  NestMiddleware: { method: 'use', kind: 'middleware', label: 'middleware' },
+  PipeTransform: { method: 'transform', kind: 'pipe', label: 'pipe' },
+  ExceptionFilter: { method: 'catch', kind: 'filter', label: 'exception filter' },
+};
+
+/** Cheap text test: files without any of these words cannot register an entry point. */
+const ENTRY_HINT = /\.(get|post|put|patch|delete|del|all|use|on|route|addHook|process|any)\s*\(|@(Controller|Resolver|Processor|Injectable|WebSocketGateway)\b|PassportStrategy|implements|resolvers?\b|GraphQLObjectType|new\s+Worker\b|createServer/;
+
+interface Reached {
+  entry: EntryPoint;
+  /** The function this one was reached from, and the call site there; undefined for entries. */
+  from?: ts.Node;
+  call?: CallExpression | NewExpression;
+  fn: FunctionLike;
+}
+
+interface Graph {
+  fileCount: number;
+  entries: EntryPoint[];
+  reached: Map<ts.Node, Reached>;
+}
+
+export class RequestPaths {
+  private readonly graphs = new WeakMap<Project, Graph>();
+
+  /** Forget everything: a file changed. */
+  clear(): void {
+    // WeakMap has no clear(); replace the entries we know of by tracking projects.
+    for (const project of this.projects) this.graphs.delete(project);
+    this.projects.clear();
+  }
+
+  private readonly projects = new Set<Project>();
+
+  /** All entry points of the project the node belongs to. */
+  entries(node: Node): readonly EntryPoint[] {
+    return this.graphOf(node.getSourceFile()).entries;
+  }
+
+  /** The entry point a function is itself (a route handler, a resolver), if any. */
+  entryOf(fn: FunctionLike): EntryPoint | undefined {
+    const reached = this.graphOf(fn.getSourceFile()).reached.get(fn.compilerNode);
+    return reached && !reached.from ? reached.entry : undefined;
+  }
+
+  /** How a function is reached from an entry point (shortest chain), or undefined when it is not. */
+  pathOfFunction(fn: FunctionLike): RequestPath | undefined {
+    const graph = this.graphOf(fn.getSourceFile());
+    const reached = graph.reached.get(fn.compilerNode);
+    if (!reached) return undefined;
+    const via: (CallExpression | NewExpression)[] = [];
+    for (let step: Reached | undefined = reached; step?.from && step.call; step = graph.reached.get(step.from)) {
+      via.unshift(step.call);
+      if (via.length > 64) break;
+    }
+    return { entry: reached.entry, fn, via };
+  }
+
+  /**
+   * The request path a node runs on: that of its enclosing function, or of the function around an inline
+   * callback (`items.map(async (x) => …)` inside a handler). Undefined at module level (start-up code)
+   * and in functions no entry point reaches.
+   */
+  requestPathOf(node: Node): RequestPath | undefined {
+    for (let fn = isFunctionLike(node) ? node : enclosingFunction(node); fn; fn = enclosingFunction(fn)) {
+      const found = this.pathOfFunction(fn);
+      if (found) return found;
+      // A nested callback runs when its enclosing function runs only if it is handed to a call or invoked.
+      if (!isCallbackOrIife(fn)) return undefined;
+    }
+    return undefined;
+  }
+
+  isOnRequestPath(node: Node): boolean {
+    return this.requestPathOf(node) !== undefined;
+  }
+
+  /** `express route GET /api/orders → revenueByDay() → openClient()`: for messages. */
+  static describe(requestPath: RequestPath): string {
+    const steps = requestPath.via.map((call) => `${calleeText(call)}()`);
+    return [requestPath.entry.label, ...steps].join(' → ');
+  }
+
+  /** Evidence for a finding: the registration, then each call site of the chain. */
+  static evidence(requestPath: RequestPath): { node: Node; message: string }[] {
+    const related = [{ node: requestPath.entry.node, message: `runs per ${requestPath.entry.perJob ? 'job' : 'request'}: ${requestPath.entry.label}` }];
+    for (const call of requestPath.via) related.push({ node: call, message: `calls ${calleeText(call)}()` });
+    return related;
+  }
+
+  private graphOf(sourceFile: SourceFile): Graph {
+    const project = sourceFile.getProject();
+    const files = project.getSourceFiles();
+    const cached = this.graphs.get(project);
+    if (cached && cached.fileCount === files.length) return cached;
+    const graph = buildGraph(files);
+    this.graphs.set(project, graph);
+    this.projects.add(project);
+    return graph;
+  }
+}
+
+function buildGraph(files: SourceFile[]): Graph {
+  const entries: EntryPoint[] = [];
+  for (const file of files) {
+    if (file.isDeclarationFile() || file.isInNodeModules()) continue;
+    try {
+      entries.push(...entriesOfFile(file));
+    } catch {
+      // A file the checker cannot answer about adds no entries; the rest of the model stands.
+    }
+  }
+  const reached = new Map<ts.Node, Reached>();
+  const queue: Reached[] = [];
+  for (const entry of entries) {
+    if (reached.has(entry.fn.compilerNode)) continue;
+    const item: Reached = { entry, fn: entry.fn };
+    reached.set(entry.fn.compilerNode, item);
+    queue.push(item);
+  }
+  for (let index = 0; index < queue.length && reached.size < MAX_FUNCTIONS; index++) {
+    const current = queue[index];
+    const body = current.fn.getBody();
+    if (!body) continue;
+    for (const { call, callee } of calleesOf(body)) {
+      if (reached.has(callee.compilerNode)) continue;
+      const item: Reached = { entry: current.entry, from: current.fn.compilerNode, call, fn: callee };
+      reached.set(callee.compilerNode, item);
+      queue.push(item);
+    }
+  }
+  return { fileCount: files.length, entries, reached };
+}
+
+/** Project functions that run when `body` runs: called, constructed, or handed over as callbacks. */
+function calleesOf(body: Node): { call: CallExpression | NewExpression; callee: FunctionLike }[] {
+  const result: { call: CallExpression | NewExpression; callee: FunctionLike }[] = [];
+  const visit = (node: Node): void => {
+    if (node !== body && isFunctionLike(node) && !isCallbackOrIife(node)) return;
+    if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
+    try {
+      if (Node.isCallExpression(node)) {
+        for (const callee of resolveCallees(node)) result.push({ call: node, callee });
+        // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
+        for (const argument of node.getArguments()) {
+          if (Node.isIdentifier(argument) || Node.isPropertyAccessExpression(argument)) {
+            for (const callee of functionsOf(argument)) result.push({ call: node, callee });
+          }
+        }
+      } else if (Node.isNewExpression(node)) {
+        for (const ctor of constructorsOf(node)) result.push({ call: node, callee: ctor });
+      }
+    } catch {
+      // Unresolvable symbols simply add no edge.
+    }
+    node.forEachChild(visit);
+  };
+  visit(body);
+  return result;
+}
+
+function constructorsOf(node: NewExpression): FunctionLike[] {
+  const symbol = resolvedSymbol(node.getExpression());
+  const result: FunctionLike[] = [];
+  for (const declaration of symbol?.getDeclarations() ?? []) {
+    if (!Node.isClassDeclaration(declaration) || isLibraryFile(declaration.getSourceFile())) continue;
+    for (const ctor of declaration.getConstructors()) if (ctor.getBody()) result.push(ctor as FunctionLike);
+  }
+  return result;
+}
+
+function resolvedSymbol(node: Node) {
+  const nameNode = Node.isPropertyAccessExpression(node) ? node.getNameNode() : node;
+  let symbol = nameNode.getSymbol();
+  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  return symbol;
+}
+
+function isLibraryFile(file: SourceFile): boolean {
+  return file.isDeclarationFile() || file.isInNodeModules();
+}
+
+/** The project functions an expression names: a literal, or a reference to a declared function. */
+function functionsOf(expression: Node, depth = 0): FunctionLike[] {
+  if (depth > 4) return [];
+  let node = expression;
+  while (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
+  if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) return [node as FunctionLike];
+  if (Node.isArrayLiteralExpression(node)) return node.getElements().flatMap((element) => functionsOf(element, depth + 1));
+  if (Node.isIdentifier(node) || Node.isPropertyAccessExpression(node)) {
+    const symbol = resolvedSymbol(node);
+    const result: FunctionLike[] = [];
+    for (const declaration of symbol?.getDeclarations() ?? []) {
+      if (isLibraryFile(declaration.getSourceFile())) continue;
+      if ((Node.isFunctionDeclaration(declaration) || Node.isMethodDeclaration(declaration)) && declaration.getBody()) {
+        result.push(declaration as FunctionLike);
+      } else if (Node.isVariableDeclaration(declaration) || Node.isPropertyAssignment(declaration) || Node.isPropertyDeclaration(declaration)) {
+        const initializer = declaration.getInitializer();
+        if (initializer && (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer) || Node.isArrayLiteralExpression(initializer))) {
+          result.push(...functionsOf(initializer, depth + 1));
+        }
+      }
+    }
+    return result;
+  }
+  return [];
+}
+
+/** `app.use(rateLimit({ … }))`: the functions a project middleware factory returns. */
+function returnedFunctions(call: CallExpression): FunctionLike[] {
+  const result: FunctionLike[] = [];
+  for (const factory of resolveCallees(call)) {
+    const body = factory.getBody();
+    if (!body) continue;
+    if (!Node.isBlock(body)) {
+      result.push(...functionsOf(body));
+      continue;
+    }
+    for (const statement of body.getDescendantsOfKind(SyntaxKind.ReturnStatement)) {
+      if (enclosingFunction(statement) !== factory) continue;
+      const value = statement.getExpression();
+      if (value) result.push(...functionsOf(value));
+    }
+  }
+  return result;
+}
+
+function isCallbackOrIife(fn: Node): boolean {
+  if (!Node.isArrowFunction(fn) && !Node.isFunctionExpression(fn)) return false;
+  let child: Node = fn;
+  let parent = fn.getParent();
+  while (parent && Node.isParenthesizedExpression(parent)) {
+    child = parent;
+    parent = parent.getParent();
+  }
+  if (!parent) return false;
+  if (Node.isCallExpression(parent) || Node.isNewExpression(parent)) {
+    return (Node.isCallExpression(parent) && parent.getExpression() === child) || (parent.getArguments() as Node[]).includes(child);
+  }
+  return false;
+}
+
+function calleeText(call: CallExpression | NewExpression): string {
+  const callee = call.getExpression();
+  const text = Node.isPropertyAccessExpression(callee) ? callee.getName() : callee.getText();
+  return Node.isNewExpression(call) ? `new ${text}` : text;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Entry points
+
+function entriesOfFile(file: SourceFile): EntryPoint[] {
+  const entries: EntryPoint[] = [...nextEntries(file)];
+  const text = file.getFullText();
+  if (!ENTRY_HINT.test(text)) return entries;
+  for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) entries.push(...callEntries(call));
+  for (const created of file.getDescendantsOfKind(SyntaxKind.NewExpression)) entries.push(...newEntries(created));
+  for (const cls of file.getDescendantsOfKind(SyntaxKind.ClassDeclaration)) entries.push(...classEntries(cls));
+  if (/resolvers?\b/i.test(text)) entries.push(...resolverMapEntries(file));
+  return entries;
+}
+
+/** Next.js: app/**\/route.ts exports GET/POST/…; pages/api/** default export; middleware.ts. */
+function nextEntries(file: SourceFile): EntryPoint[] {
+  const filePath = file.getFilePath().replace(/\\/g, '/');
+  const base = path.posix.basename(filePath).replace(/\.[cm]?[jt]sx?$/, '');
+  const inApp = /\/app\//.test(filePath) && base === 'route';
+  const inPagesApi = /\/pages\/api\//.test(filePath);
+  const isMiddleware = (base === 'middleware' || base === 'proxy') && /\/(src\/)?(middleware|proxy)\.[cm]?[jt]sx?$/.test(filePath);
+  if (!inApp && !inPagesApi && !isMiddleware) return [];
+  const entries: EntryPoint[] = [];
+  const shortPath = filePath.slice(filePath.search(/\/(app|pages|src)\//) + 1);
+  for (const [name, declarations] of file.getExportedDeclarations()) {
+    const wanted = inApp ? NEXT_METHODS.has(name) : inPagesApi ? name === 'default' : name === 'default' || name === 'middleware' || name === 'proxy';
+    if (!wanted) continue;
+    for (const declaration of declarations) {
+      const fns = Node.isFunctionDeclaration(declaration) ? [declaration as FunctionLike] : Node.isVariableDeclaration(declaration) ? functionsOf(declaration.getNameNode()) : Node.isExpression(declaration) ? functionsOf(declaration) : [];
+      for (const fn of fns) {
+        entries.push({
+          kind: isMiddleware ? 'middleware' : 'route',
+          framework: 'next',
+          fn,
+          node: declaration,
+          label: inApp ? `Next.js route handler ${name} (${shortPath})` : inPagesApi ? `Next.js API route ${shortPath}` : `Next.js middleware (${shortPath})`,
+          perJob: false,
+        });
+      }
+    }
+  }
+  return entries;
+}
+
+function frameworkOf(receiver: Node): string | undefined {
+  const origin = originOf(receiver);
+  if (!origin) return undefined;
+  for (const module of origin.modules) {
+    const name = module.startsWith('@types/') ? module.slice('@types/'.length) : module;
+    const framework = FRAMEWORK_MODULES[name];
+    if (framework) return framework;
+  }
+  return undefined;
+}
+
+function callEntries(call: CallExpression): EntryPoint[] {
+  const callee = call.getExpression();
+  if (Node.isIdentifier(callee)) {
+    // http.createServer((req, res) => …) / createServer(handler)
+    if (callee.getText() !== 'createServer') return [];
+    const binding = importedBinding(callee);
+    if (!binding || !['http', 'https', 'http2'].includes(binding.module)) return [];
+    return call.getArguments().flatMap((argument) => functionsOf(argument)).map((fn) => ({ kind: 'route' as const, framework: 'node-http', fn, node: call, label: 'node http server handler', perJob: false }));
+  }
+  if (!Node.isPropertyAccessExpression(callee)) return [];
+  const method = callee.getName();
+  if (method === 'createServer') {
+    const binding = importedBinding(callee);
+    if (!binding || !['http', 'https', 'http2'].includes(binding.module)) return [];
+    return call.getArguments().flatMap((argument) => functionsOf(argument)).map((fn) => ({ kind: 'route' as const, framework: 'node-http', fn, node: call, label: 'node http server handler', perJob: false }));
+  }
+  if (method === 'process') return bullEntries(call, callee.getExpression());
+  if (!ROUTE_METHODS.has(method)) return [];
+  const args = call.getArguments();
+  if (args.length === 0) return [];
+  // Only calls that hand over a function can register one; skip `app.get('env')` before any type query.
+  if (!args.some((arg) => !Node.isStringLiteral(arg) && !Node.isNoSubstitutionTemplateLiteral(arg) && !Node.isNumericLiteral(arg))) return [];
+  const framework = frameworkOf(callee.getExpression());
+  if (!framework) return [];
+
+  const routePath = args.find((arg) => Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg));
+  const pathText = routePath ? (routePath as Node & { getLiteralText(): string }).getLiteralText() : undefined;
+  const isMiddleware = method === 'use' || method === 'addHook';
+  const verb = method === 'on' && pathText ? pathText : method.toUpperCase();
+  const label = isMiddleware
+    ? `${framework} middleware${pathText && method === 'use' ? ` on ${pathText}` : ''}`
+    : `${framework} route ${verb}${pathText && method !== 'on' ? ` ${pathText}` : ''}`;
+  const entries: EntryPoint[] = [];
+  const add = (fn: FunctionLike, kind: EntryKind, text = label) => entries.push({ kind, framework, fn, node: call, label: text, perJob: false });
+
+  for (const arg of args) {
+    if (Node.isObjectLiteralExpression(arg) && framework === 'fastify') {
+      // fastify.route({ method, url, handler, preHandler }) and per-route hooks in options objects
+      const url = arg.getProperty('url');
+      const urlText = url && Node.isPropertyAssignment(url) ? url.getInitializer()?.getText().replace(/^['"`]|['"`]$/g, '') : pathText;
+      for (const hook of FASTIFY_ROUTE_HOOKS) {
+        const property = arg.getProperty(hook);
+        const value = property && Node.isPropertyAssignment(property) ? property.getInitializer() : property && Node.isMethodDeclaration(property) ? property : property && Node.isShorthandPropertyAssignment(property) ? property.getNameNode() : undefined;
+        if (!value) continue;
+        for (const fn of functionsOf(value)) add(fn, hook === 'handler' ? 'route' : 'middleware', `fastify ${hook === 'handler' ? 'route' : `${hook} hook`}${urlText ? ` ${urlText}` : ''}`);
+      }
+      continue;
+    }
+    if (Node.isCallExpression(arg)) {
+      for (const fn of returnedFunctions(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
+      continue;
+    }
+    // All function arguments before the last are middleware; the last is the handler.
+    for (const fn of functionsOf(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
+  }
+  return entries;
+}
+
+/** Bull: `queue.process(fn)`, `queue.process('name', 5, fn)`. */
+function bullEntries(call: CallExpression, receiver: Node): EntryPoint[] {
+  const origin = originOf(receiver);
+  if (!origin || ![...origin.modules].some((module) => module === 'bull' || module === 'bee-queue')) return [];
+  const args = call.getArguments();
+  const last = args[args.length - 1];
+  if (!last) return [];
+  const name = args.find((arg) => Node.isStringLiteral(arg));
+  return functionsOf(last).map((fn) => ({ kind: 'consumer' as const, framework: 'bull', fn, node: call, label: `Bull consumer${name ? ` ${name.getText()}` : ''}`, perJob: true }));
+}
+
+/** BullMQ `new Worker(name, processor)` and graphql-js `new GraphQLObjectType({ fields: { x: { resolve } } })`. */
+function newEntries(created: NewExpression): EntryPoint[] {
+  const expression = created.getExpression();
+  const name = Node.isPropertyAccessExpression(expression) ? expression.getName() : expression.getText();
+  const args = created.getArguments();
+  if (name === 'Worker' && args.length >= 2) {
+    const origin = originOf(expression);
+    if (!origin || !origin.modules.has('bullmq')) return [];
+    const queueName = args[0];
+    return functionsOf(args[1]).map((fn) => ({
+      kind: 'consumer' as const,
+      framework: 'bullmq',
+      fn,
+      node: created,
+      label: `BullMQ worker ${Node.isStringLiteral(queueName) ? queueName.getText() : excerptOf(queueName)}`,
+      perJob: true,
+    }));
+  }
+  if ((name === 'GraphQLObjectType' || name === 'GraphQLSchema') && args[0] && Node.isObjectLiteralExpression(args[0])) {
+    const origin = originOf(expression);
+    if (!origin || !origin.modules.has('graphql')) return [];
+    const typeName = args[0].getProperty('name');
+    const typeText = typeName && Node.isPropertyAssignment(typeName) ? typeName.getInitializer()?.getText().replace(/^['"`]|['"`]$/g, '') : undefined;
+    const entries: EntryPoint[] = [];
+    for (const property of args[0].getDescendants()) {
+      if (!(Node.isPropertyAssignment(property) || Node.isMethodDeclaration(property))) continue;
+      const propertyName = property.getName();
+      if (propertyName !== 'resolve' && propertyName !== 'subscribe') continue;
+      const value = Node.isPropertyAssignment(property) ? property.getInitializer() : property;
+      if (!value) continue;
+      const field = property.getParent()?.getParent();
+      const fieldName = field && Node.isPropertyAssignment(field) ? field.getName() : undefined;
+      for (const fn of functionsOf(value).concat(Node.isMethodDeclaration(value) ? [value as FunctionLike] : [])) {
+        entries.push({ kind: 'resolver', framework: 'graphql', fn, node: property, label: `GraphQL resolver ${typeText ?? '?'}.${fieldName ?? '?'}`, perJob: false });
+      }
+    }
+    return entries;
+  }
+  return [];
+}
+
+function excerptOf(node: Node): string {
+  const text = node.getText().replace(/\s+/g, ' ');
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/** A decorator from `@nestjs/*` (or one whose import cannot be resolved: name only). */
+function nestDecorator(decorator: Decorator): string | undefined {
+  const expression = decorator.getExpression();
+  const callee = Node.isCallExpression(expression) ? expression.getExpression() : expression;
+  const identifier = Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : callee;
+  if (!Node.isIdentifier(identifier)) return undefined;
+  const binding = importedBinding(callee);
+  if (binding && !binding.module.startsWith('@nestjs/') && !binding.module.startsWith('.')) return undefined;
+  return binding?.exportName && binding.exportName !== 'default' && binding.exportName !== '*' ? binding.exportName : identifier.getText();
+}
+
+function classEntries(cls: ClassDeclaration): EntryPoint[] {
+  const entries: EntryPoint[] = [];
+  const className = cls.getName() ?? '(anonymous class)';
+  const classDecorators = new Set(cls.getDecorators().map(nestDecorator).filter((name): name is string => Boolean(name)));
+  const add = (fn: FunctionLike, kind: EntryKind, framework: string, label: string, node: Node, perJob = false) => entries.push({ kind, framework, fn, node, label, perJob });
+
+  for (const method of cls.getMethods()) {
+    if (!method.getBody()) continue;
+    const decorators = method.getDecorators().map((decorator) => ({ decorator, name: nestDecorator(decorator) }));
+    for (const { decorator, name } of decorators) {
+      if (!name) continue;
+      if (NEST_ROUTE_DECORATORS.has(name) && (classDecorators.has('Controller') || name.endsWith('Pattern'))) {
+        const argument = (decorator.getArguments()[0] as Node | undefined)?.getText();
+        add(method as FunctionLike, 'controller', 'nestjs', `NestJS controller ${className}.${method.getName()} (@${name}${argument ? `(${argument})` : ''})`, decorator);
+      } else if (NEST_RESOLVER_DECORATORS.has(name) && classDecorators.has('Resolver')) {
+        add(method as FunctionLike, 'resolver', 'nestjs', `NestJS GraphQL resolver ${className}.${method.getName()} (@${name})`, decorator);
+      } else if ((name === 'Process' && classDecorators.has('Processor')) || name === 'SubscribeMessage') {
+        const consumer = name === 'Process';
+        add(method as FunctionLike, consumer ? 'consumer' : 'gateway', 'nestjs', `NestJS ${consumer ? 'queue processor' : 'gateway handler'} ${className}.${method.getName()}`, decorator, consumer);
+      }
+    }
+  }
+
+  // Guards, interceptors, middleware, pipes, filters: by the Nest interface they implement.
+  for (const clause of cls.getImplements()) {
+    const name = clause.getExpression().getText().replace(/^.*\./, '');
+    const known = NEST_INTERFACES[name];
+    const method = known && cls.getMethod(known.method);
+    if (known && method?.getBody()) add(method as FunctionLike, known.kind, 'nestjs', `NestJS ${known.label} ${className}.${known.method}`, clause);
+  }
+  const base = cls.getExtends();
+  const baseText = base?.getExpression().getText() ?? '';
+  // Passport strategies validate credentials on every authenticated request.
+  if (/^PassportStrategy\s*\(/.test(baseText)) {
+    const validate = cls.getMethod('validate');
+    if (validate?.getBody()) add(validate as FunctionLike, 'strategy', 'nestjs', `NestJS Passport strategy ${className}.validate`, base!);
+  }
+  // @nestjs/bullmq: @Processor('queue') class X extends WorkerHost { process(job) }
+  if (classDecorators.has('Processor') && /(^|\.)WorkerHost$/.test(baseText)) {
+    const process = cls.getMethod('process');
+    if (process?.getBody()) add(process as FunctionLike, 'consumer', 'nestjs', `NestJS BullMQ processor ${className}.process`, base!, true);
+  }
+  return entries;
+}
+
+/**
+ * GraphQL resolver maps: an object literal named `resolvers` (or typed `…Resolvers`) or passed as
+ * `resolvers:` (Apollo Server, graphql-yoga, makeExecutableSchema). Every function two levels down
+ * (`Query.user`, `User.orders`, `Subscription.x.subscribe`) runs per field resolution.
+ */
+function resolverMapEntries(file: SourceFile): EntryPoint[] {
+  const maps = new Set<Node>();
+  for (const declaration of file.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) {
+    const typeText = declaration.getTypeNode()?.getText() ?? '';
+    if (!/^resolvers$/i.test(declaration.getName()) && !/Resolvers\b/.test(typeText) && !/Resolvers?$/.test(declaration.getName())) continue;
+    const initializer = declaration.getInitializer();
+    if (initializer) for (const map of objectLiterals(initializer)) maps.add(map);
+  }
+  for (const property of file.getDescendantsOfKind(SyntaxKind.PropertyAssignment)) {
+    if (property.getName() !== 'resolvers') continue;
+    const initializer = property.getInitializer();
+    if (initializer) for (const map of objectLiterals(initializer)) maps.add(map);
+  }
+  for (const property of file.getDescendantsOfKind(SyntaxKind.ShorthandPropertyAssignment)) {
+    if (property.getName() === 'resolvers') for (const map of objectLiterals(property.getNameNode())) maps.add(map);
+  }
+  const entries: EntryPoint[] = [];
+  for (const map of maps) {
+    if (!Node.isObjectLiteralExpression(map)) continue;
+    for (const typeProperty of map.getProperties()) {
+      if (!Node.isPropertyAssignment(typeProperty)) continue;
+      const typeName = typeProperty.getName();
+      const fields = typeProperty.getInitializer();
+      if (!fields || !Node.isObjectLiteralExpression(fields)) continue;
+      for (const field of fields.getProperties()) {
+        const fieldName = Node.isPropertyAssignment(field) || Node.isMethodDeclaration(field) || Node.isShorthandPropertyAssignment(field) ? field.getName() : '?';
+        const fns: FunctionLike[] = [];
+        if (Node.isMethodDeclaration(field) && field.getBody()) fns.push(field as FunctionLike);
+        else if (Node.isShorthandPropertyAssignment(field)) fns.push(...functionsOf(field.getNameNode()));
+        else if (Node.isPropertyAssignment(field)) {
+          const value = field.getInitializer();
+          if (value && Node.isObjectLiteralExpression(value)) {
+            // { subscribe, resolve }
+            for (const inner of value.getProperties()) {
+              if (Node.isMethodDeclaration(inner) && inner.getBody()) fns.push(inner as FunctionLike);
+              else if (Node.isPropertyAssignment(inner)) fns.push(...functionsOf(inner.getInitializer()!));
+            }
+          } else if (value) fns.push(...functionsOf(value));
+        }
+        for (const fn of fns) entries.push({ kind: 'resolver', framework: 'graphql', fn, node: field, label: `GraphQL resolver ${typeName}.${fieldName}`, perJob: false });
+      }
+    }
+  }
+  return entries;
+}
+
+function objectLiterals(expression: Node, depth = 0): Node[] {
+  if (depth > 4) return [];
+  let node = expression;
+  while (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
+  if (Node.isObjectLiteralExpression(node)) return [node];
+  if (Node.isArrayLiteralExpression(node)) return node.getElements().flatMap((element) => objectLiterals(element, depth + 1));
+  if (Node.isIdentifier(node)) {
+    const symbol = resolvedSymbol(node);
+    return (symbol?.getDeclarations() ?? []).flatMap((declaration) => {
+      if (!Node.isVariableDeclaration(declaration) || isLibraryFile(declaration.getSourceFile())) return [];
+      const initializer = declaration.getInitializer();
+      return initializer ? objectLiterals(initializer, depth + 1) : [];
+    });
+  }
+  return [];
+}
