@@ -12,9 +12,13 @@ import { RequestPaths } from './request-path';
 import { FunctionSummaries } from './summaries';
 import { parseSuppressions, removalRange, suppressedBy, unusedRules } from './suppressions';
 import { LineIndex } from './text';
+import { BudgetExceeded, withBudget } from './budget';
+import { redactSecrets } from './redact';
 import type { EngineMessage, FileResult, Finding, Report, Rule, RuleContext, Severity, SeveritySetting } from './types';
 
 export const UNUSED_SUPPRESSION = 'unused-suppression';
+/** The info finding of a file whose analysis ran out of its budget (config `analysisBudgetMs`). */
+export const ANALYSIS_BUDGET = 'analysis-budget';
 
 export interface EngineOptions {
   rules: readonly Rule[];
@@ -43,6 +47,8 @@ export class Engine {
   private readonly summaries: FunctionSummaries;
   private readonly requestPaths = new RequestPaths();
   private readonly knownRules: ReadonlySet<string>;
+  /** Editor texts that could not be parsed (too deep to parse, for example), with the reason. */
+  private readonly unparseable = new Map<string, string>();
 
   /** Throws ConfigError when the config file is broken. */
   constructor(private readonly options: EngineOptions) {
@@ -86,7 +92,14 @@ export class Engine {
 
   /** Editor support: analyse with unsaved text (or back to disk text with undefined). */
   setFileText(file: string, text: string | undefined): void {
-    this.workspace.setText(file, text);
+    const absolute = path.resolve(file);
+    this.unparseable.delete(absolute);
+    try {
+      this.workspace.setText(absolute, text);
+    } catch (error) {
+      // Never let one hostile buffer take the editor session down; analyzeFile reports the reason.
+      this.unparseable.set(absolute, loadFailure(error));
+    }
     // Summaries of other files may depend on this one.
     this.summaries.clear();
     this.requestPaths.clear();
@@ -95,7 +108,7 @@ export class Engine {
   analyzeFile(file: string): FileResult {
     const absolute = path.resolve(file);
     const messages: EngineMessage[] = [];
-    const skipped = this.skipReason(absolute);
+    const skipped = this.unparseable.get(absolute) ?? this.skipReason(absolute);
     if (skipped) {
       messages.push({ file: absolute, level: 'info', message: skipped });
       return { file: absolute, findings: [], text: '', messages };
@@ -104,7 +117,7 @@ export class Engine {
     try {
       sourceFile = this.workspace.sourceFile(absolute);
     } catch (error) {
-      messages.push({ file: absolute, level: 'error', message: `cannot load the file: ${(error as Error).message}` });
+      messages.push({ file: absolute, level: error instanceof RangeError ? 'warning' : 'error', message: loadFailure(error) });
       return { file: absolute, findings: [], text: '', messages };
     }
     const text = sourceFile.getFullText();
@@ -112,6 +125,9 @@ export class Engine {
     const findings: Finding[] = [];
     const rulesThatRan = new Set<string>();
     const started = Date.now();
+    const syntaxError = firstSyntaxError(sourceFile, index);
+    if (syntaxError) messages.push({ file: absolute, level: 'warning', message: `syntax error, findings may be incomplete: ${syntaxError}` });
+    let budgetUsedUpAt: string | undefined;
 
     for (const rule of this.rules) {
       const setting = this.settingFor(rule);
@@ -121,7 +137,7 @@ export class Engine {
         continue;
       }
       if (Date.now() - started > this.config.analysisBudgetMs) {
-        messages.push({ file: absolute, level: 'warning', message: `analysis budget of ${this.config.analysisBudgetMs} ms used up; rule '${rule.meta.id}' and the rules after it were not run on this file` });
+        budgetUsedUpAt = rule.meta.id;
         break;
       }
       const severity = setting.severity;
@@ -136,12 +152,18 @@ export class Engine {
         report: (report) => findings.push(this.toFinding(rule.meta.id, severity, report, absolute, index)),
       };
       try {
-        rule.check(context);
+        withBudget(Math.max(0, this.config.analysisBudgetMs - (Date.now() - started)), () => rule.check(context));
         rulesThatRan.add(rule.meta.id);
       } catch (error) {
-        messages.push({ file: absolute, level: 'error', message: `rule '${rule.meta.id}' failed on this file and was skipped: ${(error as Error).stack ?? error}` });
+        if (error instanceof BudgetExceeded) {
+          budgetUsedUpAt = rule.meta.id;
+          break;
+        }
+        // An internal error, not the user's: say which rule, keep the run going, no stack trace in output.
+        messages.push({ file: absolute, level: 'error', message: `internal error in rule '${rule.meta.id}', skipped on this file: ${redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}` });
       }
     }
+    if (budgetUsedUpAt) findings.push(this.budgetFinding(budgetUsedUpAt, absolute, index));
 
     const kept = this.applySuppressions(findings, sourceFile, text, index, rulesThatRan, absolute);
     assignFingerprints(kept, text, path.relative(this.root, absolute));
@@ -178,20 +200,35 @@ export class Engine {
     return undefined;
   }
 
+  private budgetFinding(ruleId: string, file: string, index: LineIndex): Finding {
+    const skipped = this.rules.slice(this.rules.findIndex((rule) => rule.meta.id === ruleId)).filter((rule) => isSeverity(this.settingFor(rule).severity)).map((rule) => rule.meta.id);
+    return {
+      ruleId: ANALYSIS_BUDGET,
+      severity: 'info',
+      message: `Analysis stopped: this file used up its budget of ${this.config.analysisBudgetMs} ms (analysisBudgetMs), so ${skipped.join(', ')} did not check it. Split the file or raise analysisBudgetMs.`,
+      file,
+      range: index.range(0, 0),
+      related: [],
+      fixes: [],
+      fingerprint: '',
+      docsUrl: docsUrl('configuration', this.config.docsBaseUrl),
+    };
+  }
+
   private toFinding(ruleId: string, severity: Severity, report: Report, file: string, index: LineIndex): Finding {
     const [start, end] = report.node instanceof Node ? [report.node.getStart(), report.node.getEnd()] : [report.node.start, report.node.end];
     return {
       ruleId,
       severity,
-      message: report.message,
+      message: redactSecrets(report.message),
       file,
       range: index.range(start, end),
       related: (report.related ?? []).map((related) => {
         const relatedFile = related.node.getSourceFile();
         const relatedIndex = relatedFile.getFilePath() === file ? index : new LineIndex(relatedFile.getFullText());
-        return { file: relatedFile.getFilePath(), range: relatedIndex.range(related.node.getStart(), related.node.getEnd()), message: related.message };
+        return { file: relatedFile.getFilePath(), range: relatedIndex.range(related.node.getStart(), related.node.getEnd()), message: redactSecrets(related.message) };
       }),
-      fixes: report.fixes ?? [],
+      fixes: (report.fixes ?? []).map((fix) => ({ ...fix, title: redactSecrets(fix.title) })),
       fingerprint: report.fingerprintKey ?? '',
       docsUrl: docsUrl(ruleId, this.config.docsBaseUrl),
     };
@@ -226,6 +263,20 @@ export class Engine {
     }
     return kept;
   }
+}
+
+/** Why a file could not be parsed, in words for the user. */
+function loadFailure(error: unknown): string {
+  if (error instanceof RangeError) return 'skipped: the code is nested too deeply to parse (stack limit reached)';
+  return `cannot load the file: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The first parse error of a file as `line N: message`, or undefined when it parses. */
+function firstSyntaxError(sourceFile: SourceFile, index: LineIndex): string | undefined {
+  const diagnostics = (sourceFile.compilerNode as ts.SourceFile & { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics;
+  const first = diagnostics?.[0];
+  if (!first) return undefined;
+  return `line ${index.position(first.start ?? 0).line}: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`;
 }
 
 const LITERAL_KINDS = new Set<SyntaxKind>([

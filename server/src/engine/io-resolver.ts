@@ -4,6 +4,7 @@ import { CallExpression, ImportDeclaration, Node, SyntaxKind, TaggedTemplateExpr
 import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, IoMethod, IoOp } from './io-model';
 import { Origin, originOf, normalizeModule, packageOfFile } from './provenance';
 import type { ResolvedConfig, WrapperDeclaration } from './config';
+import { checkBudget } from './budget';
 
 export interface IoCall {
   node: CallExpression | TaggedTemplateExpression;
@@ -35,6 +36,7 @@ export class IoResolver {
     if (!Node.isCallExpression(node) && !Node.isTaggedTemplateExpression(node)) return undefined;
     const cached = this.cache.get(node.compilerNode);
     if (cached !== undefined) return cached ?? undefined;
+    checkBudget();
     let result: IoCall | undefined;
     try {
       result = Node.isCallExpression(node) ? this.classifyCall(node) : this.classifyTaggedTemplate(node);

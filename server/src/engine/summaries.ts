@@ -2,6 +2,7 @@
 // calls, across files. Computed lazily for the functions a rule asks about, cached, cycle-safe.
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import type { IoCall, IoResolver } from './io-resolver';
+import { checkBudget } from './budget';
 
 export interface IoPath {
   io: IoCall;
@@ -46,6 +47,7 @@ export class FunctionSummaries {
     const cached = this.cache.get(key);
     if (cached) return cached;
     if (this.inProgress.has(key)) return []; // recursion: the cycle adds nothing new
+    checkBudget();
     this.inProgress.add(key);
     const paths: IoPath[] = [];
     try {
