@@ -462,7 +462,7 @@ function newEntries(created: NewExpression): EntryPoint[] {
       perJob: true,
     }));
   }
-  if ((name === 'GraphQLObjectType' || name === 'GraphQLSchema') && args[0] && Node.isObjectLiteralExpression(args[0])) {
+  if (name === 'GraphQLObjectType' && args[0] && Node.isObjectLiteralExpression(args[0])) {
     const origin = originOf(expression);
     if (!origin || !origin.modules.has('graphql')) return [];
     const typeName = args[0].getProperty('name');
@@ -472,6 +472,8 @@ function newEntries(created: NewExpression): EntryPoint[] {
       if (!(Node.isPropertyAssignment(property) || Node.isMethodDeclaration(property))) continue;
       const propertyName = property.getName();
       if (propertyName !== 'resolve' && propertyName !== 'subscribe') continue;
+      // Nested type definitions name their own fields.
+      if (property.getFirstAncestorByKind(SyntaxKind.NewExpression) !== created) continue;
       const value = Node.isPropertyAssignment(property) ? property.getInitializer() : property;
       if (!value) continue;
       const field = property.getParent()?.getParent();

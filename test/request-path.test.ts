@@ -1,0 +1,298 @@
+// The request-path model on small in-memory projects that type-check against the real framework
+// declarations in node_modules (express, fastify, @nestjs/*, bullmq, graphql); koa and hono are not
+// installed, so those cases exercise the import fallback.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Node, Project, SourceFile } from 'ts-morph';
+import { RequestPaths } from '../server/src/engine/request-path';
+import { enclosingFunction, isFunctionLike, type FunctionLike } from '../server/src/engine/summaries';
+import { FIXTURES } from './harness';
+
+const ROOT = path.join(FIXTURES, '.request-path-virtual');
+
+function project(files: Record<string, string>): { project: Project; file(name: string): SourceFile } {
+  const created = new Project({ tsConfigFilePath: path.join(FIXTURES, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
+  for (const [name, text] of Object.entries(files)) created.createSourceFile(path.join(ROOT, name), text, { overwrite: true });
+  return { project: created, file: (name) => created.getSourceFileOrThrow(path.join(ROOT, name)) };
+}
+
+/** The function that contains the marker comment `/*here*\/`. */
+function functionAt(file: SourceFile, marker = '/*here*/'): FunctionLike {
+  const offset = file.getFullText().indexOf(marker);
+  assert.ok(offset >= 0, `no ${marker} in ${file.getBaseName()}`);
+  const node = file.getDescendantAtPos(offset + marker.length) ?? file.getDescendantAtPos(offset - 1);
+  assert.ok(node, 'no node at marker');
+  const fn = isFunctionLike(node) ? node : enclosingFunction(node);
+  assert.ok(fn, 'marker is not inside a function');
+  return fn;
+}
+
+function nodeAt(file: SourceFile, marker: string): Node {
+  const offset = file.getFullText().indexOf(marker);
+  assert.ok(offset >= 0, `no ${marker} in ${file.getBaseName()}`);
+  return file.getDescendantAtPos(offset + marker.length)!;
+}
+
+describe('request-path model', function () {
+  this.timeout(60000);
+
+  it('follows Express handlers into services in other files, and leaves start-up code out', function () {
+    const { file } = project({
+      'express/app.ts': `
+import express from 'express';
+import { report } from './service';
+import { rateLimit } from './limit';
+import { warmUp } from './warm';
+const app = express();
+const router = express.Router();
+app.use(rateLimit(10));
+router.get('/api/report', async (req, res) => {
+  res.json(await report(Number(req.query.days)));
+});
+app.use(router);
+app.get('env');
+warmUp();
+export default app;
+`,
+      'express/service.ts': `
+export async function report(days: number): Promise<number> {
+  return load(days);
+}
+async function load(days: number): Promise<number> {
+  /*here*/ return days * 2;
+}
+export function unused(): number {
+  /*unused*/ return 1;
+}
+`,
+      'express/limit.ts': `
+import type { RequestHandler } from 'express';
+export function rateLimit(perSecond: number): RequestHandler {
+  const budget = perSecond;
+  return (req, res, next) => {
+    /*middleware*/ if (budget > 0) next(); else res.status(429).end();
+  };
+}
+`,
+      'express/warm.ts': `
+export function warmUp(): void {
+  /*startup*/ console.log('warm');
+}
+`,
+    });
+    const paths = new RequestPaths();
+    const service = file('express/service.ts');
+    const found = paths.pathOfFunction(functionAt(service));
+    assert.ok(found, 'load() is reached from the route');
+    assert.equal(found.entry.framework, 'express');
+    assert.equal(found.entry.label, 'express route GET /api/report');
+    assert.deepEqual(found.via.map((call) => call.getExpression().getText()), ['report', 'load']);
+    assert.equal(RequestPaths.describe(found), 'express route GET /api/report → report() → load()');
+    assert.equal(RequestPaths.evidence(found).length, 3);
+
+    assert.equal(paths.pathOfFunction(functionAt(service, '/*unused*/')), undefined, 'an uncalled export is not on a request path');
+    assert.equal(paths.pathOfFunction(functionAt(file('express/warm.ts'), '/*startup*/')), undefined, 'module-level start-up calls are not a request path');
+    const middleware = paths.pathOfFunction(functionAt(file('express/limit.ts'), '/*middleware*/'));
+    assert.equal(middleware?.entry.kind, 'middleware', 'the function a middleware factory returns runs per request');
+    assert.equal(paths.pathOfFunction(functionAt(file('express/limit.ts'), 'const budget')), undefined, 'the factory itself runs once');
+    // app.get('env') registers nothing
+    assert.equal(paths.entries(service).filter((entry) => entry.framework === 'express').length, 2);
+  });
+
+  it('treats inline callbacks as part of their function, nested declarations not', function () {
+    const { file } = project({
+      'inline/app.ts': `
+import { Router } from 'express';
+export const router = Router();
+router.post('/items', async (req, res) => {
+  const ids: number[] = req.body.ids;
+  const out = await Promise.all(ids.map(async (id) => { /*callback*/ return id; }));
+  function neverCalled() { /*nested*/ return 1; }
+  res.json(out);
+});
+`,
+    });
+    const paths = new RequestPaths();
+    const app = file('inline/app.ts');
+    assert.ok(paths.requestPathOf(nodeAt(app, '/*callback*/')));
+    assert.equal(paths.requestPathOf(nodeAt(app, '/*nested*/')), undefined);
+    assert.equal(paths.requestPathOf(nodeAt(app, 'export const router')), undefined, 'module scope is start-up code');
+  });
+
+  it('finds Fastify routes, route objects and hooks, inside plugins too', function () {
+    const { file } = project({
+      'fastify/server.ts': `
+import Fastify, { type FastifyInstance } from 'fastify';
+const app = Fastify();
+app.get('/a', async () => { /*a*/ return 1; });
+app.route({ method: 'POST', url: '/b', preHandler: async () => { /*pre*/ }, handler: async () => { /*b*/ return 2; } });
+async function plugin(instance: FastifyInstance): Promise<void> {
+  /*plugin*/ instance.addHook('onRequest', async () => { /*hook*/ });
+}
+app.register(plugin);
+`,
+    });
+    const paths = new RequestPaths();
+    const server = file('fastify/server.ts');
+    assert.equal(paths.requestPathOf(nodeAt(server, '/*a*/'))?.entry.label, 'fastify route GET /a');
+    assert.equal(paths.requestPathOf(nodeAt(server, '/*b*/'))?.entry.label, 'fastify route /b');
+    assert.equal(paths.requestPathOf(nodeAt(server, '/*pre*/'))?.entry.kind, 'middleware');
+    assert.equal(paths.requestPathOf(nodeAt(server, '/*hook*/'))?.entry.kind, 'middleware');
+    assert.equal(paths.requestPathOf(nodeAt(server, '/*plugin*/')), undefined, 'a plugin body runs once at start-up');
+  });
+
+  it('finds Koa and Hono handlers through their imports when their types are not installed', function () {
+    const { file } = project({
+      'koa/app.ts': `
+// @ts-nocheck
+import Koa from 'koa';
+import { Hono } from 'hono';
+const app = new Koa();
+app.use(async (ctx, next) => { /*koa*/ await next(); });
+const hono = new Hono();
+hono.get('/h', (c) => { /*hono*/ return c.text('ok'); });
+const plain = new Map<string, () => void>();
+plain.set('x', () => { /*map*/ });
+`,
+    });
+    const paths = new RequestPaths();
+    const app = file('koa/app.ts');
+    assert.equal(paths.requestPathOf(nodeAt(app, '/*koa*/'))?.entry.framework, 'koa');
+    assert.equal(paths.requestPathOf(nodeAt(app, '/*hono*/'))?.entry.label, 'hono route GET /h');
+    assert.equal(paths.requestPathOf(nodeAt(app, '/*map*/')), undefined);
+  });
+
+  it('finds NestJS controllers, guards, interceptors, Passport strategies and the services they call', function () {
+    const { file } = project({
+      'nest/orders.controller.ts': `
+import { CallHandler, CanActivate, Controller, ExecutionContext, Get, Injectable, NestInterceptor, Param } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { OrdersService } from './orders.service';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+  @Get(':id')
+  find(@Param('id') id: string): Promise<number> {
+    return this.orders.find(Number(id));
+  }
+  helper(): number { /*helper*/ return 1; }
+}
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean { /*guard*/ return Boolean(context); }
+}
+
+@Injectable()
+export class TimingInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> { /*interceptor*/ return next.handle(); }
+}
+`,
+      'nest/orders.service.ts': `
+import { Injectable } from '@nestjs/common';
+@Injectable()
+export class OrdersService {
+  async find(id: number): Promise<number> { /*service*/ return id; }
+}
+`,
+      'nest/jwt.strategy.ts': `
+// @ts-nocheck
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-jwt';
+export class JwtStrategy extends PassportStrategy(Strategy) {
+  async validate(payload: { sub: string }) { /*validate*/ return payload.sub; }
+}
+`,
+    });
+    const paths = new RequestPaths();
+    const service = paths.pathOfFunction(functionAt(file('nest/orders.service.ts'), '/*service*/'));
+    assert.ok(service);
+    assert.equal(service.entry.label, "NestJS controller OrdersController.find (@Get(':id'))");
+    assert.equal(RequestPaths.describe(service), "NestJS controller OrdersController.find (@Get(':id')) → find()");
+    const controller = file('nest/orders.controller.ts');
+    assert.equal(paths.pathOfFunction(functionAt(controller, '/*helper*/')), undefined, 'an undecorated method is no route');
+    assert.equal(paths.pathOfFunction(functionAt(controller, '/*guard*/'))?.entry.kind, 'guard');
+    assert.equal(paths.pathOfFunction(functionAt(controller, '/*interceptor*/'))?.entry.kind, 'interceptor');
+    assert.equal(paths.pathOfFunction(functionAt(file('nest/jwt.strategy.ts'), '/*validate*/'))?.entry.kind, 'strategy');
+  });
+
+  it('finds Next.js route handlers, API routes and middleware by file convention', function () {
+    const { file } = project({
+      'next/app/api/orders/route.ts': `
+export async function GET(request: Request): Promise<Response> { /*get*/ return Response.json(await list(request.url)); }
+async function list(url: string): Promise<string[]> { /*list*/ return [url]; }
+export function helper(): number { /*nope*/ return 1; }
+`,
+      'next/pages/api/health.ts': `
+export default async function handler(req: unknown, res: { json(v: unknown): void }) { /*pages*/ res.json({ ok: true }); }
+`,
+      'next/lib/format.ts': `
+export function GET(): number { /*notroute*/ return 1; }
+`,
+    });
+    const paths = new RequestPaths();
+    const route = file('next/app/api/orders/route.ts');
+    assert.equal(paths.pathOfFunction(functionAt(route, '/*get*/'))?.entry.label, 'Next.js route handler GET (app/api/orders/route.ts)');
+    assert.ok(paths.pathOfFunction(functionAt(route, '/*list*/')));
+    assert.equal(paths.pathOfFunction(functionAt(route, '/*nope*/')), undefined);
+    assert.equal(paths.pathOfFunction(functionAt(file('next/pages/api/health.ts'), '/*pages*/'))?.entry.framework, 'next');
+    assert.equal(paths.pathOfFunction(functionAt(file('next/lib/format.ts'), '/*notroute*/')), undefined);
+  });
+
+  it('finds GraphQL resolver maps (also across files) and graphql-js resolve functions', function () {
+    const { file } = project({
+      'gql/resolvers.ts': `
+export const userResolvers = {
+  Query: {
+    user: async (_: unknown, args: { id: string }) => { /*query*/ return args.id; },
+  },
+  User: {
+    orders(parent: { id: string }) { /*field*/ return [parent.id]; },
+  },
+};
+`,
+      'gql/server.ts': `
+import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { userResolvers } from './resolvers';
+export const config = { typeDefs: 'type Query { user: String }', resolvers: [userResolvers] };
+export const schema = new GraphQLSchema({
+  query: new GraphQLObjectType({
+    name: 'Query',
+    fields: { hello: { type: GraphQLString, resolve: () => { /*resolve*/ return 'hi'; } } },
+  }),
+});
+`,
+    });
+    const paths = new RequestPaths();
+    const resolvers = file('gql/resolvers.ts');
+    assert.equal(paths.pathOfFunction(functionAt(resolvers, '/*query*/'))?.entry.label, 'GraphQL resolver Query.user');
+    assert.equal(paths.pathOfFunction(functionAt(resolvers, '/*field*/'))?.entry.label, 'GraphQL resolver User.orders');
+    assert.equal(paths.pathOfFunction(functionAt(file('gql/server.ts'), '/*resolve*/'))?.entry.label, 'GraphQL resolver Query.hello');
+  });
+
+  it('finds BullMQ workers and Bull consumers, per job', function () {
+    const { file } = project({
+      'queue/worker.ts': `
+import { Worker } from 'bullmq';
+import { sendEmail } from './email';
+export const worker = new Worker('emails', async (job) => { await sendEmail(String(job.data.to)); }, { connection: { host: 'localhost' } });
+`,
+      'queue/email.ts': `
+export async function sendEmail(to: string): Promise<void> { /*send*/ console.log(to); }
+`,
+      'queue/bull.ts': `
+// @ts-nocheck
+import Queue from 'bull';
+const queue = new Queue('thumbs');
+queue.process('resize', 5, async (job) => { /*bull*/ return job.id; });
+`,
+    });
+    const paths = new RequestPaths();
+    const send = paths.pathOfFunction(functionAt(file('queue/email.ts'), '/*send*/'));
+    assert.ok(send);
+    assert.equal(send.entry.perJob, true);
+    assert.equal(send.entry.label, "BullMQ worker 'emails'");
+    assert.equal(paths.requestPathOf(nodeAt(file('queue/bull.ts'), '/*bull*/'))?.entry.framework, 'bull');
+  });
+});
