@@ -1,0 +1,106 @@
+// Edit latency of the real language server over stdio: time from didChange to fresh diagnostics for
+// the changed file (pull diagnostics when the server offers them, push otherwise), and memory growth
+// over a soak of further edits.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+
+const rpc = createRequire(import.meta.url)('vscode-jsonrpc/node');
+
+function rssMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export async function measureEditLatency({ server, workspace, file, edits, soak }) {
+  const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+  const uri = pathToFileURL(file).href;
+  const waiting = new Map();
+  connection.onNotification('textDocument/publishDiagnostics', (params) => {
+    if (params.uri !== uri) return;
+    const resolve = waiting.get(params.version ?? -1) ?? (params.version === undefined ? [...waiting.values()][0] : undefined);
+    if (resolve) {
+      waiting.delete(params.version);
+      resolve();
+    }
+  });
+  connection.onRequest('workspace/configuration', (params) => params.items.map(() => null));
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onNotification(() => undefined);
+  connection.listen();
+
+  const init = await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(workspace).href,
+    workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'bench' }],
+    capabilities: { textDocument: { diagnostic: { dynamicRegistration: false }, publishDiagnostics: { versionSupport: true } }, workspace: { configuration: true } },
+  });
+  const pull = Boolean(init.capabilities?.diagnosticProvider);
+  await connection.sendNotification('initialized', {});
+
+  let text = readFileSync(file, 'utf8');
+  let version = 1;
+  const fresh = async (v) => {
+    if (pull) {
+      await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+      return;
+    }
+    await new Promise((resolve) => waiting.set(v, resolve));
+  };
+  const opened = fresh(version);
+  await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version, text } });
+  await opened;
+
+  const edit = async () => {
+    version += 1;
+    const line = `// edit ${version}\n`;
+    text = line + text;
+    const done = fresh(version);
+    const started = process.hrtime.bigint();
+    await connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: line }],
+    });
+    await done;
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+
+  // Warm up, then time.
+  for (let i = 0; i < 10; i++) await edit();
+  const samples = [];
+  for (let i = 0; i < edits; i++) samples.push(await edit());
+  global.gc?.();
+  const rssBeforeMb = rssMb(child.pid);
+  for (let i = 0; i < soak; i++) await edit();
+  const rssAfterMb = rssMb(child.pid);
+
+  await connection.sendRequest('shutdown');
+  await connection.sendNotification('exit');
+  connection.dispose();
+  child.kill();
+
+  samples.sort((a, b) => a - b);
+  return {
+    edits,
+    soak,
+    mode: pull ? 'pull' : 'push',
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    max: samples[samples.length - 1],
+    rssBeforeMb,
+    rssAfterMb,
+    growthPercent: ((rssAfterMb - rssBeforeMb) / rssBeforeMb) * 100,
+  };
+}

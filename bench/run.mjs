@@ -1,0 +1,132 @@
+// `npm run bench`: scalelint against tsc --noEmit and ESLint + typescript-eslint (typed) on the same
+// projects, side by side in one run, plus the language server's edit latency. Prints one table.
+// Sizes: BENCH_SIZES=100,1000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateProject } from './generate.mjs';
+import { measureEditLatency } from './lsp-latency.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WORK = path.join(ROOT, 'bench', '.work');
+const TIME = '/usr/bin/time';
+const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number).filter(Boolean);
+
+/** Runs a command and returns wall seconds and peak RSS (MB), from GNU time when present. */
+function measure(command, args, cwd) {
+  const started = process.hrtime.bigint();
+  const hasTime = existsSync(TIME);
+  const result = hasTime
+    ? spawnSync(TIME, ['-f', '__RSS_KB=%M', command, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const rss = hasTime ? Number(/__RSS_KB=(\d+)/.exec(result.stderr ?? '')?.[1] ?? NaN) / 1024 : NaN;
+  return { wall, rss, status: result.status, stderr: result.stderr };
+}
+
+function eslintConfig(dir) {
+  const file = path.join(dir, 'eslint.bench.config.mjs');
+  writeFileSync(
+    file,
+    `import tseslint from ${JSON.stringify(path.join(ROOT, 'node_modules', 'typescript-eslint', 'dist', 'index.js'))};
+export default [
+  { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser, parserOptions: { projectService: false, project: ['./tsconfig.json'], tsconfigRootDir: ${JSON.stringify(dir)} } },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: { 'no-await-in-loop': 'error', '@typescript-eslint/no-floating-promises': 'error' } },
+];
+`,
+  );
+  return file;
+}
+
+function prepareEffect() {
+  const source = path.join(ROOT, 'node_modules', 'effect', 'src');
+  if (!existsSync(source)) return undefined;
+  const dir = path.join(WORK, 'effect');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(source, path.join(dir, 'src'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', lib: ['ES2022', 'DOM'], module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], exactOptionalPropertyTypes: true }, include: ['src/**/*.ts'] }),
+  );
+  const version = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'effect', 'package.json'), 'utf8')).version;
+  return { name: `effect@${version} (real)`, dir };
+}
+
+function fileCount(dir) {
+  const out = spawnSync('find', [path.join(dir, 'src'), '-name', '*.ts', '-not', '-name', '*.d.ts'], { encoding: 'utf8' });
+  return out.stdout.split('\n').filter(Boolean).length;
+}
+
+const cli = path.join(ROOT, 'dist', 'cli.js');
+const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const eslint = path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
+
+const projects = [];
+for (const size of sizes) {
+  const dir = path.join(WORK, `gen-${size}`);
+  generateProject(dir, size);
+  projects.push({ name: `generated-${size}`, dir });
+}
+const effect = prepareEffect();
+if (effect) projects.push(effect);
+
+const rows = [];
+for (const project of projects) {
+  const files = fileCount(project.dir);
+  process.stderr.write(`bench: ${project.name} (${files} files)…\n`);
+  const scalelint = measure(process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', project.dir], project.dir);
+  const typescript = measure(process.execPath, [tsc, '--noEmit', '-p', path.join(project.dir, 'tsconfig.json')], project.dir);
+  const config = eslintConfig(project.dir);
+  const typed = measure(process.execPath, [eslint, '--no-config-lookup', '-c', config, '--no-warn-ignored', 'src'], project.dir);
+  if (scalelint.status === 2) process.stderr.write(`bench: scalelint failed on ${project.name}: ${scalelint.stderr.slice(0, 500)}\n`);
+  if (typed.status === 2) process.stderr.write(`bench: eslint failed on ${project.name}: ${typed.stderr.slice(0, 500)}\n`);
+  rows.push({ project: project.name, files, scalelint, typescript, typed });
+}
+
+const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const header = ['project', 'files', 'scalelint s', 'scalelint MB', 'tsc s', 'tsc MB', 'eslint typed s', 'eslint MB', 'scalelint/tsc', 'eslint/scalelint', 'RSS scalelint/tsc'];
+const lines = [header.join(' | ')];
+for (const row of rows) {
+  lines.push(
+    [
+      row.project,
+      row.files,
+      fmt(row.scalelint.wall),
+      fmt(row.scalelint.rss, 0),
+      fmt(row.typescript.wall),
+      fmt(row.typescript.rss, 0),
+      fmt(row.typed.wall),
+      fmt(row.typed.rss, 0),
+      fmt(row.scalelint.wall / row.typescript.wall),
+      fmt(row.typed.wall / row.scalelint.wall),
+      fmt(row.scalelint.rss / row.typescript.rss),
+    ].join(' | '),
+  );
+}
+
+// Scaling: seconds per 1,000 files for the generated projects should stay flat.
+const generated = rows.filter((row) => row.project.startsWith('generated-'));
+const scaling = generated.map((row) => `${row.files} files: ${fmt((row.scalelint.wall / row.files) * 1000)} s per 1,000 files`).join('; ');
+
+const editSize = Number(process.env.BENCH_LSP_FILES ?? 2000);
+const editDir = path.join(WORK, `gen-lsp-${editSize}`);
+generateProject(editDir, editSize);
+const latency = await measureEditLatency({
+  server: path.join(ROOT, 'dist', 'server.js'),
+  workspace: editDir,
+  file: path.join(editDir, 'src', 'services', 'order-service.ts'),
+  edits: Number(process.env.BENCH_EDITS ?? 200),
+  soak: Number(process.env.BENCH_SOAK ?? 1000),
+});
+
+console.log(`\nscalelint benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+console.log(lines.join('\n'));
+console.log(`\nscaling: ${scaling || 'n/a'}`);
+console.log(
+  `LSP edit latency (${editSize}-file workspace, ${latency.edits} edits): p50 ${fmt(latency.p50, 1)} ms, p95 ${fmt(latency.p95, 1)} ms, max ${fmt(latency.max, 1)} ms; ` +
+    `server RSS ${fmt(latency.rssBeforeMb, 0)} MB → ${fmt(latency.rssAfterMb, 0)} MB after ${latency.soak} more edits (${fmt(latency.growthPercent, 1)} %)`,
+);
