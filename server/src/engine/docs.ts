@@ -6,7 +6,13 @@ export function docsUrl(ruleId: string, baseUrl: string = DEFAULT_DOCS_BASE_URL)
   return `${base}${encodeURIComponent(ruleId)}`;
 }
 
-/** Path of a rule's guidance page inside the package (shipped with the extension, readable offline). */
-export function guidePath(ruleId: string): string {
-  return `rules/${ruleId}/README.md`;
+/**
+ * Pages of findings that come from the engine rather than a rule folder: `unused-suppression` links to
+ * the page id 'suppressions' (online `<docsBaseUrl>suppressions`, offline docs/suppressions.md).
+ */
+const ENGINE_PAGES: Readonly<Record<string, string>> = { suppressions: 'docs/suppressions.md' };
+
+/** Path of a guidance page inside the package (shipped with the extension, readable offline). */
+export function guidePath(pageId: string): string {
+  return Object.hasOwn(ENGINE_PAGES, pageId) ? ENGINE_PAGES[pageId] : `rules/${pageId}/README.md`;
 }
