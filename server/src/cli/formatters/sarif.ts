@@ -39,7 +39,8 @@ function physical(file: string, range: Range, cwd: string, text?: string): Sarif
 
 function helpMarkdown(ruleId: string, description: string, docsUrl: string): string {
   const guide = ruleGuide(ruleId);
-  if (guide) return `${guide.trim()}\n\n[Full guidance](${docsUrl})`;
+  // Relative links point into the repository, which a SARIF viewer cannot follow: keep their text.
+  if (guide) return `${guide.trim().replace(/\[([^\]]+)\]\((?!https?:|#)[^)]*\)/g, '$1')}\n\n[Full guidance](${docsUrl})`;
   return `${description}\n\nSee [the guidance page](${docsUrl}) for why it hurts at scale and how to fix it.`;
 }
 
