@@ -166,6 +166,33 @@ describe('guidance pages', function () {
     });
   }
 
+  // Guides teach with the same tagged examples: ✅ code must be clean under every rule, and all of it
+  // must type-check, since readers copy it.
+  const guidesDir = path.join(REPO_ROOT, 'docs', 'guides');
+  const guides = fs.existsSync(guidesDir) ? fs.readdirSync(guidesDir).filter((name) => name.endsWith('.md')).sort() : [];
+  for (const guide of guides) {
+    describe(`docs/guides/${guide}`, function () {
+      const page = parsePage(path.join(guidesDir, guide));
+      it('tags every example with a marker that matches it', function () {
+        const problems = page.blocks
+          .filter((block) => block.role === 'bad' || block.role === 'good')
+          .filter((block) => !block.lineAbove.startsWith(block.role === 'bad' ? '❌' : '✅'))
+          .map((block) => `${guide}:${block.line}: the line above a ${block.role} example must start with ${block.role === 'bad' ? '❌' : '✅'}`);
+        assert.deepEqual(problems, []);
+      });
+      for (const example of page.blocks.filter((block) => block.role === 'bad' || block.role === 'good')) {
+        const where = `${guide}:${example.line}`;
+        it(`${example.role === 'bad' ? '❌' : '✅'} example at ${where} type-checks${example.role === 'good' ? ' and produces no finding' : ''}`, function () {
+          const run = runExample(page, example, fixtureTsconfig.compilerOptions);
+          assert.deepEqual(run.problems, [], `example at ${where} must analyse cleanly and type-check`);
+          if (example.role === 'good') {
+            assert.deepEqual(run.findings.map((finding) => finding.ruleId), [], `the ✅ example at ${where} must be clean code; findings:\n${describeFindings(run.findings)}`);
+          }
+        });
+      }
+    });
+  }
+
   it('every rule folder has a page and every page belongs to a registered rule', function () {
     const ids = new Set(RULES.map((rule) => rule.meta.id));
     const pages = fs.readdirSync(path.join(REPO_ROOT, 'rules'), { withFileTypes: true }).filter((entry) => entry.isDirectory() && fs.existsSync(path.join(REPO_ROOT, 'rules', entry.name, 'README.md'))).map((entry) => entry.name);
