@@ -1,7 +1,9 @@
 // The rule registry: adding a rule is one line here, its folder, and its fixtures.
 import type { Rule } from '../server/src/engine/types';
 import redisKeys from './redis-keys';
+import missingTimeout from './missing-timeout';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
+  missingTimeout,
 ];

@@ -60,7 +60,7 @@ export class IoResolver {
     if (Node.isPropertyAccessExpression(callee)) {
       const name = callee.getName();
       if (IO_NAMES.has(name)) {
-        const found = this.classifyMethod(call, callee.getExpression(), name);
+        const found = this.classifyMethod(call, callee.getExpression(), name) ?? this.classifyNamespaceFunction(call, callee);
         if (found) return found;
       }
       return this.classifyBuilderEnd(call);
@@ -110,6 +110,14 @@ export class IoResolver {
       }
     }
     return undefined;
+  }
+
+  /** `https.get(url)`, `undici.request(url)`: an I/O function reached through a namespace or default import. */
+  private classifyNamespaceFunction(call: CallExpression, callee: Node): IoCall | undefined {
+    const binding = importedBinding(callee);
+    if (!binding || binding.file) return undefined;
+    const spec = IO_FUNCTIONS.find((candidate) => candidate.exportName === binding.exportName && candidate.modules.map(normalizeModule).includes(binding.module));
+    return spec ? this.toIoCall(call, spec.library, spec.method, binding.exportName, 'import') : undefined;
   }
 
   private classifyFunction(call: CallExpression, callee: Node): IoCall | undefined {

@@ -1,0 +1,257 @@
+// missing-timeout: outbound calls and clients that can wait on a dependency for as long as it likes.
+// A hung dependency then holds the caller's socket, request and memory; under load those pile up until
+// the process runs out of sockets, memory or patience, and the outage spreads upstream.
+import { CallExpression, NewExpression, Node, ObjectLiteralExpression, SyntaxKind } from 'ts-morph';
+import { importedBinding } from '../../server/src/engine/io-resolver';
+import { RequestPaths } from '../../server/src/engine/request-path';
+import { indentOf } from '../../server/src/engine/rule-kit';
+import type { Fix, Rule, RuleContext } from '../../server/src/engine/types';
+import {
+  breakerTimesOut,
+  creationOf,
+  declaredNameOf,
+  isCockatielExecute,
+  isInsideWrapper,
+  isOpossumBreaker,
+  isUrlLike,
+  outboundCall,
+  setsAnyOf,
+  setsDefaultTimeout,
+  type OutboundCall,
+} from './outbound';
+
+export const meta = {
+  id: 'missing-timeout',
+  description: 'An outbound call or client without a timeout lets one slow dependency hold sockets, requests and memory until the service falls over.',
+  defaultSeverity: 'warning',
+  fixKind: 'fix',
+} as const satisfies Rule['meta'];
+
+const WHY: Record<OutboundCall['client'], string> = {
+  fetch: "Node's fetch waits up to 300 s for response headers and 300 s between body chunks (undici's defaults), with no limit on the whole request",
+  axios: 'axios has no timeout by default (timeout: 0), so it waits forever',
+  got: 'got has no timeout by default, so it waits forever',
+  undici: 'undici waits up to 300 s for headers and 300 s between body chunks by default',
+  'node-http': 'http.request() has no timeout by default, so it waits forever',
+};
+
+const rule: Rule = {
+  meta,
+  mayApply: (text) => /fetch|axios|got|undici|request|\bget\(|Pool|Client|Redis/.test(text),
+  check(context) {
+    for (const call of context.sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+      const io = context.io.classify(call);
+      if (!io || io.kind !== 'http') continue;
+      const outbound = outboundCall(call, io);
+      if (outbound) checkOutbound(context, outbound);
+    }
+    for (const created of context.sourceFile.getDescendantsOfKind(SyntaxKind.NewExpression)) checkClient(context, created);
+  },
+};
+
+export default rule;
+
+// ---------------------------------------------------------------------------------------------------
+// Outbound HTTP calls
+
+function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
+  const { call, client } = outbound;
+  const args = call.getArguments();
+  if (args.length === 0) return;
+  // fetch(new Request(url, { signal })) or fetch(request) built elsewhere.
+  if (client === 'fetch' && !isUrlLike(args[0])) {
+    const first = args[0];
+    if (!(Node.isNewExpression(first) && first.getExpression().getText() === 'Request' && setsAnyOf(first.getArguments()[1], outbound.timeoutKeys) === 'no')) return;
+  }
+  const options = outbound.optionsIndex === undefined ? undefined : args[outbound.optionsIndex];
+  if (setsAnyOf(options, outbound.timeoutKeys) !== 'no') return;
+  if (receiverHasTimeout(outbound) !== 'no') return;
+  if (isGuarded(context, call)) return;
+  if (client === 'node-http' && handlesSocketTimeout(call)) return;
+
+  const ms = context.config.defaultTimeoutMs;
+  const requestPath = context.requestPaths.requestPathOf(call);
+  const where = requestPath
+    ? ` It runs per ${requestPath.entry.perJob ? 'job' : 'request'} (${RequestPaths.describe(requestPath)}), so every stuck call keeps a ${requestPath.entry.perJob ? 'worker slot' : 'client request'} waiting with it.`
+    : '';
+  const remedy = client === 'axios' ? `Set timeout (per call, or once on axios.create).` : client === 'got' ? `Set timeout: { request: ms }.` : `Pass signal: AbortSignal.timeout(ms).`;
+  context.report({
+    node: call,
+    message:
+      `${outbound.display} has no timeout: ${WHY[client]}. A slow or hung dependency keeps the socket, this call and everything waiting on it open; ` +
+      `under load they pile up until the service runs out of sockets or memory, and the outage spreads to its callers.${where} ${remedy}`,
+    related: requestPath ? RequestPaths.evidence(requestPath) : [],
+    fixes: timeoutFix(context, outbound, ms),
+  });
+}
+
+/** Timeouts set where the client was made: `axios.create({ timeout })`, `got.extend({ timeout })`, `new Pool(url, { headersTimeout })`. */
+function receiverHasTimeout(outbound: OutboundCall): 'yes' | 'no' | 'unknown' {
+  const { receiver, client } = outbound;
+  if (!receiver || client === 'fetch' || client === 'node-http') return 'no';
+  const binding = importedBinding(receiver);
+  if (binding && (binding.module === 'axios' || binding.module === 'got') && binding.exportName === 'default') {
+    // The library's own default instance: only `axios.defaults.timeout = …` changes it.
+    return client === 'axios' && setsDefaultTimeout(receiver, receiver.getText()) ? 'yes' : 'no';
+  }
+  if (binding && !binding.file) return 'unknown';
+  const creation = creationOf(receiver);
+  if (!creation) return 'unknown';
+  const declared = declaredNameOf(receiver);
+  if (client === 'axios' && declared && setsDefaultTimeout(receiver, declared.name, declared.file)) return 'yes';
+  if (Node.isCallExpression(creation)) {
+    const callee = creation.getExpression();
+    const name = Node.isPropertyAccessExpression(callee) ? callee.getName() : '';
+    if (client === 'axios' && name === 'create') {
+      const found = setsAnyOf(creation.getArguments()[0], ['timeout', 'signal']);
+      if (found !== 'no') return found;
+      // Instances start from axios.defaults.
+      return setsDefaultTimeout(receiver, Node.isPropertyAccessExpression(callee) ? callee.getExpression().getText() : 'axios') ? 'yes' : 'no';
+    }
+    if (client === 'got' && name === 'extend') {
+      const results = creation.getArguments().map((arg) => setsAnyOf(arg, ['timeout', 'signal']));
+      return results.includes('yes') ? 'yes' : results.includes('unknown') ? 'unknown' : 'no';
+    }
+    return 'unknown';
+  }
+  if (Node.isNewExpression(creation) && client === 'undici') {
+    const results = (creation.getArguments() as Node[]).filter((arg) => !isUrlLike(arg)).map((arg) => setsAnyOf(arg, ['headersTimeout', 'bodyTimeout']));
+    return results.includes('yes') ? 'yes' : results.includes('unknown') ? 'unknown' : 'no';
+  }
+  return 'unknown';
+}
+
+/** Inside a declared timeout wrapper, `Promise.race`, p-timeout, an opossum breaker (it times out) or a cockatiel timeout policy. */
+function isGuarded(context: RuleContext, call: CallExpression): boolean {
+  const wrappers = [...context.config.timeoutWrappers, { module: 'p-timeout', export: 'default' }, { module: 'promise-timeout', export: 'timeout' }];
+  return isInsideWrapper(call, wrappers, context.config.dir, (outer) => {
+    if (Node.isCallExpression(outer) && /^Promise\.race$/.test(outer.getExpression().getText())) return true;
+    if (isOpossumBreaker(outer)) return breakerTimesOut(outer);
+    return isCockatielExecute(outer, 'timeout');
+  });
+}
+
+/** `req.setTimeout(ms, …)` or `req.on('timeout', …)` in the same function turns a socket timeout into an abort. */
+function handlesSocketTimeout(call: CallExpression): boolean {
+  const fn = call.getFirstAncestor((node) => Node.isFunctionDeclaration(node) || Node.isArrowFunction(node) || Node.isFunctionExpression(node) || Node.isMethodDeclaration(node));
+  const text = (fn ?? call.getSourceFile()).getText();
+  return /\.setTimeout\s*\(|\.on\(\s*['"]timeout['"]/.test(text);
+}
+
+function timeoutFix(context: RuleContext, outbound: OutboundCall, ms: number): Fix[] {
+  const { call, client } = outbound;
+  const property = client === 'axios' ? `timeout: ${ms}` : client === 'got' ? `timeout: { request: ${ms} }` : `signal: AbortSignal.timeout(${ms})`;
+  const title = client === 'axios' || client === 'got' ? `Add a ${ms} ms timeout` : `Abort after ${ms} ms with AbortSignal.timeout`;
+  // Aborting a node http request emits 'error' on it; without a listener that crashes the process.
+  const kind: Fix['kind'] = client === 'node-http' ? 'suggestion' : 'fix';
+  const args = call.getArguments();
+  const file = context.filePath;
+  if (outbound.optionsIndex === undefined) {
+    // http.get(url, callback): options go between the target and the callback.
+    return [{ title, kind, edits: [{ file, start: args[0].getEnd(), end: args[0].getEnd(), newText: `, { ${property} }` }] }];
+  }
+  const options = args[outbound.optionsIndex];
+  if (!options) {
+    const last = args[args.length - 1];
+    const padding = Array.from({ length: outbound.optionsIndex - args.length }, () => 'undefined, ').join('');
+    return [{ title, kind, edits: [{ file, start: last.getEnd(), end: last.getEnd(), newText: `, ${padding}{ ${property} }` }] }];
+  }
+  if (Node.isObjectLiteralExpression(options)) return [{ title, kind, edits: [insertProperty(file, options, property)] }];
+  // Options built elsewhere: spread them, so the shared object stays as it is (needs a look: it may be reused).
+  return [{ title, kind: 'suggestion', edits: [{ file, start: options.getStart(), end: options.getEnd(), newText: `{ ...${options.getText()}, ${property} }` }] }];
+}
+
+function insertProperty(file: string, object: ObjectLiteralExpression, property: string) {
+  const properties = object.getProperties();
+  if (properties.length === 0) return { file, start: object.getStart(), end: object.getEnd(), newText: `{ ${property} }` };
+  const first = properties[0];
+  const multiline = object.getText().includes('\n');
+  return { file, start: first.getStart(), end: first.getStart(), newText: multiline ? `${property},\n${indentOf(first)}` : `${property}, ` };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Database and cache clients
+
+const REDIS_BLOCKING = /\.(subscribe|psubscribe|ssubscribe|blpop|brpop|blmove|brpoplpush|bzpopmin|bzpopmax|blmpop|bzmpop|xread|xreadgroup|monitor)\s*\(/;
+
+function checkClient(context: RuleContext, created: NewExpression): void {
+  const expression = created.getExpression();
+  const binding = importedBinding(expression);
+  if (!binding) return;
+  if (binding.module === 'pg' && (binding.exportName === 'Pool' || binding.exportName === 'Client')) checkPg(context, created, binding.exportName);
+  else if (binding.module === 'ioredis' && (binding.exportName === 'default' || binding.exportName === 'Redis')) checkIoredis(context, created);
+}
+
+function checkPg(context: RuleContext, created: NewExpression, kind: string): void {
+  const [config] = created.getArguments();
+  // No config: pg reads PG* environment variables, which we cannot see.
+  if (!config || !Node.isObjectLiteralExpression(config)) return;
+  if (setsAnyOf(config, ['connectionTimeoutMillis']) !== 'no') return;
+  const connectionString = config.getProperty('connectionString');
+  if (connectionString && /connect_timeout=/.test(connectionString.getText())) return;
+  const statement = setsAnyOf(config, ['statement_timeout', 'query_timeout']) === 'no';
+  const ms = context.config.defaultTimeoutMs;
+  context.report({
+    node: created,
+    message:
+      `This pg ${kind} has no connectionTimeoutMillis: ${kind === 'Pool' ? 'checking out a connection' : 'connecting'} waits forever when the database is ` +
+      `unreachable${kind === 'Pool' ? ' or every connection is busy' : ''}, so requests queue up behind it instead of failing fast` +
+      `${statement ? ', and without statement_timeout or query_timeout one slow query holds its connection for as long as it runs' : ''}. ` +
+      `Set connectionTimeoutMillis${statement ? ' and statement_timeout' : ''}.`,
+    fixes: [{ title: `Add connectionTimeoutMillis: ${ms}`, kind: 'suggestion', edits: [insertProperty(context.filePath, config, `connectionTimeoutMillis: ${ms}`)] }],
+  });
+}
+
+function checkIoredis(context: RuleContext, created: NewExpression): void {
+  const args = created.getArguments() as Node[];
+  // `new Redis()`: a localhost default, the shape of tests and scripts rather than a deployed client.
+  if (args.length === 0) return;
+  const options = args.find((arg) => Node.isObjectLiteralExpression(arg));
+  if (options && setsAnyOf(options, ['commandTimeout']) !== 'no') return;
+  if (args.some((arg) => !isUrlLike(arg) && !Node.isObjectLiteralExpression(arg) && !Node.isNumericLiteral(arg))) return; // options built elsewhere
+  if (isDedicatedConnection(created, options)) return;
+  const ms = context.config.defaultTimeoutMs;
+  const last = args[args.length - 1];
+  const fix: Fix = options && Node.isObjectLiteralExpression(options)
+    ? { title: `Add commandTimeout: ${ms}`, kind: 'suggestion', edits: [insertProperty(context.filePath, options, `commandTimeout: ${ms}`)] }
+    : { title: `Add commandTimeout: ${ms}`, kind: 'suggestion', edits: [{ file: context.filePath, start: last.getEnd(), end: last.getEnd(), newText: `, { commandTimeout: ${ms} }` }] };
+  context.report({
+    node: created,
+    message:
+      'This ioredis client has no commandTimeout: when Redis is slow or a failover stalls, every command waits (and queues while reconnecting) instead of failing, ' +
+      'so each request that touches the cache hangs with it and a cache meant to save milliseconds takes the service down. Set commandTimeout (milliseconds).',
+    fixes: [fix],
+  });
+}
+
+/** Blocking, subscriber and queue connections must not time out their commands. */
+function isDedicatedConnection(created: NewExpression, options: Node | undefined): boolean {
+  if (options && Node.isObjectLiteralExpression(options)) {
+    const retries = options.getProperty('maxRetriesPerRequest');
+    if (retries && Node.isPropertyAssignment(retries) && retries.getInitializer()?.getText() === 'null') return true; // BullMQ's requirement
+  }
+  let parent = created.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) parent = parent.getParent();
+  if (parent && Node.isPropertyAssignment(parent) && ['connection', 'createClient', 'subscriber', 'bclient'].includes(parent.getName())) return true;
+  if (parent && Node.isReturnStatement(parent)) {
+    const factory = parent.getFirstAncestor((node) => Node.isPropertyAssignment(node) || Node.isMethodDeclaration(node));
+    if (factory && (factory as Node & { getName?(): string }).getName?.() === 'createClient') return true;
+  }
+  if (parent && Node.isVariableDeclaration(parent)) {
+    const name = parent.getName();
+    if (/sub(scriber)?\b|subscriber|^sub|bclient|blocking|listener|queue|bull|worker/i.test(name)) return true;
+    const nameNode = parent.getNameNode();
+    if (Node.isIdentifier(nameNode)) {
+      try {
+        for (const reference of nameNode.findReferencesAsNodes().slice(0, 100)) {
+          const use = reference.getParent();
+          if (use && Node.isPropertyAccessExpression(use) && REDIS_BLOCKING.test(`.${use.getName()}(`)) return true;
+          if (use && (Node.isPropertyAssignment(use) || Node.isShorthandPropertyAssignment(use)) && use.getName() === 'connection') return true;
+        }
+      } catch {
+        return false;
+      }
+    }
+  }
+  return false;
+}

@@ -1,0 +1,312 @@
+// Outbound HTTP calls as missing-timeout and missing-circuit-breaker see them: which argument holds the
+// options, which option names bound the call, and whether the call sits inside a declared wrapper.
+import * as path from 'node:path';
+import { CallExpression, Node, SyntaxKind } from 'ts-morph';
+import type { IoCall } from '../../server/src/engine/io-resolver';
+import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
+import type { WrapperDeclaration } from '../../server/src/engine/config';
+import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
+
+export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
+
+export interface OutboundCall {
+  call: CallExpression;
+  client: HttpClient;
+  /** How the user would name it in a message: `fetch()`, `axios.post()`, `http.get()`. */
+  display: string;
+  /** Index of the options argument (it may be missing), or undefined when there is no place for one. */
+  optionsIndex: number | undefined;
+  /** Option names that bound the call's duration. */
+  timeoutKeys: string[];
+  /** The receiver whose defaults may carry a timeout (an axios instance, a got instance, an undici Pool). */
+  receiver?: Node;
+  io: IoCall;
+}
+
+const AXIOS_CONFIG_SECOND = new Set(['get', 'delete', 'head', 'options']);
+const AXIOS_CONFIG_THIRD = new Set(['post', 'put', 'patch']);
+
+/** The outbound HTTP call this I/O call is, with the place its options go. */
+export function outboundCall(call: CallExpression, io: IoCall): OutboundCall | undefined {
+  if (io.kind !== 'http') return undefined;
+  const args = call.getArguments();
+  const callee = call.getExpression();
+  const calleeText = Node.isPropertyAccessExpression(callee) ? `${excerptName(callee.getExpression())}.${callee.getName()}` : callee.getText();
+  const base = { call, io, display: `${calleeText}()` };
+  switch (io.library) {
+    case 'fetch':
+    case 'node-fetch':
+      return { ...base, client: 'fetch', optionsIndex: 1, timeoutKeys: io.library === 'node-fetch' ? ['signal', 'timeout'] : ['signal'] };
+    case 'undici':
+      if (io.method === 'fetch') return { ...base, client: 'fetch', optionsIndex: 1, timeoutKeys: ['signal'] };
+      // Client/Pool.request({ path, method }) takes one options object; request(url, options) two.
+      return { ...base, client: 'undici', optionsIndex: Node.isPropertyAccessExpression(callee) && io.receiver ? 0 : 1, timeoutKeys: ['signal', 'headersTimeout', 'bodyTimeout'], receiver: io.receiver };
+    case 'axios': {
+      const method = Node.isPropertyAccessExpression(callee) ? callee.getName() : undefined;
+      const receiver = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : callee;
+      const keys = ['timeout', 'signal', 'cancelToken'];
+      if (!method) {
+        // axios(config) or axios(url, config)
+        const first = args[0];
+        const index = first && !isUrlLike(first) ? 0 : 1;
+        return { ...base, client: 'axios', optionsIndex: index, timeoutKeys: keys, receiver };
+      }
+      if (method === 'request') return { ...base, client: 'axios', optionsIndex: 0, timeoutKeys: keys, receiver };
+      if (AXIOS_CONFIG_SECOND.has(method)) return { ...base, client: 'axios', optionsIndex: 1, timeoutKeys: keys, receiver };
+      if (AXIOS_CONFIG_THIRD.has(method)) return { ...base, client: 'axios', optionsIndex: 2, timeoutKeys: keys, receiver };
+      return undefined;
+    }
+    case 'got': {
+      const receiver = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : callee;
+      const first = args[0];
+      const index = first && !isUrlLike(first) && args.length === 1 ? 0 : 1;
+      return { ...base, client: 'got', optionsIndex: index, timeoutKeys: ['timeout', 'signal'], receiver };
+    }
+    case 'node-http': {
+      // http.get(url[, options][, callback]) / http.request(options[, callback])
+      const objectIndex = args.findIndex((arg) => !isUrlLike(arg) && !isFunctionArgument(arg));
+      return { ...base, client: 'node-http', optionsIndex: objectIndex >= 0 ? objectIndex : undefined, timeoutKeys: ['signal'] };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function excerptName(node: Node): string {
+  const text = node.getText();
+  return text.length > 24 ? '…' : text;
+}
+
+function isFunctionArgument(node: Node): boolean {
+  return Node.isArrowFunction(node) || Node.isFunctionExpression(node) || (Node.isIdentifier(node) && node.getType().getCallSignatures().length > 0);
+}
+
+/** A string, template or URL: the request target rather than an options object. */
+export function isUrlLike(node: Node): boolean {
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node) || Node.isTemplateExpression(node)) return true;
+  if (Node.isNewExpression(node) && node.getExpression().getText() === 'URL') return true;
+  if (Node.isObjectLiteralExpression(node)) return false;
+  try {
+    const type = node.getType();
+    if (type.isString() || type.isStringLiteral()) return true;
+    const text = type.getText(node);
+    return text === 'URL' || text === 'string | URL' || text === 'URL | string';
+  } catch {
+    return false;
+  }
+}
+
+/** 'yes' when the expression certainly sets one of `keys`, 'no' when it certainly does not. */
+export type Presence = 'yes' | 'no' | 'unknown';
+
+export function setsAnyOf(expression: Node | undefined, keys: readonly string[], depth = 0): Presence {
+  if (!expression) return 'no';
+  if (depth > 8) return 'unknown';
+  let node = expression;
+  while (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node) || Node.isNonNullExpression(node)) node = node.getExpression();
+  if (Node.isObjectLiteralExpression(node)) {
+    let unknown = false;
+    for (const property of node.getProperties()) {
+      if (Node.isSpreadAssignment(property)) {
+        const spread = setsAnyOf(property.getExpression(), keys, depth + 1);
+        if (spread === 'yes') return 'yes';
+        if (spread === 'unknown') unknown = true;
+        continue;
+      }
+      if (Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property) || Node.isMethodDeclaration(property)) {
+        if (!keys.includes(property.getName())) continue;
+        const value = Node.isPropertyAssignment(property) ? property.getInitializer() : undefined;
+        if (value && (value.getText() === 'undefined' || value.getText() === 'null')) continue;
+        return 'yes';
+      }
+    }
+    return unknown ? 'unknown' : 'no';
+  }
+  if (Node.isConditionalExpression(node)) {
+    const a = setsAnyOf(node.getWhenTrue(), keys, depth + 1);
+    const b = setsAnyOf(node.getWhenFalse(), keys, depth + 1);
+    if (a === 'yes' && b === 'yes') return 'yes';
+    if (a === 'no' && b === 'no') return 'no';
+    return 'unknown';
+  }
+  if (Node.isIdentifier(node) || Node.isPropertyAccessExpression(node)) {
+    if (node.getText() === 'undefined') return 'no';
+    let symbol = (Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol();
+    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+    const declarations = symbol?.getDeclarations() ?? [];
+    if (declarations.length !== 1) return 'unknown';
+    const [declaration] = declarations;
+    if (!Node.isVariableDeclaration(declaration) && !Node.isPropertyAssignment(declaration) && !Node.isPropertyDeclaration(declaration)) return 'unknown';
+    const initializer = declaration.getInitializer();
+    if (!initializer) return 'unknown';
+    const found = setsAnyOf(initializer, keys, depth + 1);
+    // `options.signal = controller.signal` after the declaration
+    if (found !== 'yes' && Node.isVariableDeclaration(declaration) && assignsMemberLater(declaration.getName(), declaration.getSourceFile().getFullText(), keys)) return 'yes';
+    return found;
+  }
+  return 'unknown';
+}
+
+function assignsMemberLater(name: string, text: string, keys: readonly string[]): boolean {
+  return keys.some((key) => new RegExp(`\\b${escape(name)}\\.${key}\\s*=[^=]`).test(text));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Built-in promise-timeout helpers, on top of the user's `timeoutWrappers`. */
+const TIMEOUT_HELPERS: WrapperDeclaration[] = [
+  { module: 'p-timeout', export: 'default' },
+  { module: 'promise-timeout', export: 'timeout' },
+];
+
+/**
+ * True when the call runs inside one of `wrappers` (`withTimeout(fetch(url), 2_000)`,
+ * `guard(() => fetch(url))`) or inside a function the project hands to one of them.
+ */
+export function isInsideWrapper(call: Node, wrappers: readonly WrapperDeclaration[], configDir: string, extra?: (outer: CallExpression | Node) => boolean): boolean {
+  const matches = (candidate: Node): boolean => {
+    if (extra?.(candidate)) return true;
+    if (!Node.isCallExpression(candidate)) return false;
+    const binding = importedBinding(candidate.getExpression());
+    return Boolean(binding && wrappers.some((wrapper) => wrapperMatches(wrapper, binding, configDir)));
+  };
+  let node: Node | undefined = call.getParent();
+  let fn: FunctionLike | undefined;
+  for (; node; node = node.getParent()) {
+    if (Node.isSourceFile(node)) return false;
+    if ((Node.isCallExpression(node) || Node.isNewExpression(node)) && matches(node)) return true;
+    if (Node.isArrowFunction(node) || Node.isFunctionExpression(node) || Node.isFunctionDeclaration(node) || Node.isMethodDeclaration(node)) {
+      fn = node as FunctionLike;
+      const parent = node.getParent();
+      const isCallback = parent && (Node.isCallExpression(parent) || Node.isNewExpression(parent)) && (parent.getArguments() as Node[]).includes(node);
+      if (!isCallback) break;
+    }
+  }
+  // A named function handed to a wrapper elsewhere: `new CircuitBreaker(callPartner)`.
+  return fn ? isPassedTo(fn, matches) : false;
+}
+
+function isPassedTo(fn: FunctionLike, matches: (candidate: Node) => boolean): boolean {
+  let nameNode: Node | undefined;
+  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) nameNode = fn.getNameNode();
+  else {
+    const parent = fn.getParent();
+    if (parent && Node.isVariableDeclaration(parent)) nameNode = parent.getNameNode();
+  }
+  if (!nameNode || !Node.isIdentifier(nameNode)) return false;
+  let references: Node[];
+  try {
+    references = nameNode.findReferencesAsNodes();
+  } catch {
+    return false;
+  }
+  for (const reference of references.slice(0, 50)) {
+    let node: Node = reference;
+    let parent = node.getParent();
+    // `this.fetchRates.bind(this)` and `(fn)` still hand the function over.
+    while (parent && (Node.isPropertyAccessExpression(parent) || Node.isParenthesizedExpression(parent) || (Node.isCallExpression(parent) && /\.bind$/.test(parent.getExpression().getText()) && parent.getExpression() === node))) {
+      node = parent;
+      parent = parent.getParent();
+    }
+    if (parent && (Node.isCallExpression(parent) || Node.isNewExpression(parent)) && (parent.getArguments() as Node[]).includes(node) && matches(parent)) return true;
+  }
+  return false;
+}
+
+/** `new CircuitBreaker(action, options)` from opossum. */
+export function isOpossumBreaker(node: Node): boolean {
+  if (!Node.isNewExpression(node)) return false;
+  const binding = importedBinding(node.getExpression());
+  return Boolean(binding && binding.module === 'opossum');
+}
+
+/** The options object of an opossum breaker sets `timeout: false` (it turns the breaker's timer off). */
+export function breakerTimesOut(node: Node): boolean {
+  if (!Node.isNewExpression(node)) return false;
+  const options = node.getArguments()[1];
+  if (!options || !Node.isObjectLiteralExpression(options)) return true; // opossum's default: 10 s
+  const timeout = options.getProperty('timeout');
+  return !(timeout && Node.isPropertyAssignment(timeout) && timeout.getInitializer()?.getText() === 'false');
+}
+
+/** `policy.execute(() => …)` where the policy comes from cockatiel. */
+export function isCockatielExecute(node: Node, wanted: 'circuitBreaker' | 'timeout'): boolean {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== 'execute') return false;
+  const policy = callee.getExpression();
+  return policyUses(policy, wanted, 0);
+}
+
+function policyUses(node: Node, wanted: string, depth: number): boolean {
+  if (depth > 6) return false;
+  if (Node.isCallExpression(node)) {
+    const binding = importedBinding(node.getExpression());
+    if (binding?.module === 'cockatiel' && (binding.exportName === wanted || (binding.exportName === 'wrap' && node.getArguments().some((arg) => policyUses(arg, wanted, depth + 1))))) return true;
+    if (binding?.module === 'cockatiel' && binding.exportName === wanted) return true;
+    return false;
+  }
+  if (Node.isIdentifier(node)) {
+    const declarations = node.getSymbol()?.getDeclarations() ?? [];
+    return declarations.some((declaration) => {
+      if (!Node.isVariableDeclaration(declaration)) return false;
+      const initializer = declaration.getInitializer();
+      return Boolean(initializer && policyUses(initializer, wanted, depth + 1));
+    });
+  }
+  return false;
+}
+
+/** Where the value of an identifier was created: `const api = axios.create({ … })` → that call. */
+export function creationOf(node: Node | undefined, depth = 0): Node | undefined {
+  if (!node || depth > 6) return undefined;
+  let current = node;
+  while (Node.isParenthesizedExpression(current) || Node.isAwaitExpression(current) || Node.isNonNullExpression(current)) current = current.getExpression();
+  if (Node.isCallExpression(current) || Node.isNewExpression(current)) return current;
+  if (Node.isIdentifier(current) || Node.isPropertyAccessExpression(current)) {
+    let symbol = (Node.isPropertyAccessExpression(current) ? current.getNameNode() : current).getSymbol();
+    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+    for (const declaration of symbol?.getDeclarations() ?? []) {
+      if (Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration) || Node.isPropertyAssignment(declaration)) {
+        const initializer = declaration.getInitializer();
+        if (initializer) return creationOf(initializer, depth + 1);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The name a variable or property was declared with, to look for `name.defaults.timeout = …`. */
+export function declaredNameOf(node: Node): { name: string; file: string } | undefined {
+  let symbol = (Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol();
+  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  const declaration = symbol?.getDeclarations()[0];
+  if (!declaration || declaration.getSourceFile().isInNodeModules()) return undefined;
+  if (Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration)) return { name: declaration.getName(), file: declaration.getSourceFile().getFilePath() };
+  return undefined;
+}
+
+/** `name.defaults.timeout = 5_000` anywhere in the project's files. */
+export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: string): boolean {
+  const pattern = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`);
+  const files = onlyFile ? [anyNode.getProject().getSourceFile(onlyFile)].filter((f): f is NonNullable<typeof f> => Boolean(f)) : anyNode.getProject().getSourceFiles();
+  return files.some((file) => !file.isDeclarationFile() && !file.isInNodeModules() && pattern.test(file.getFullText()));
+}
+
+/** The innermost function around a call, for messages. */
+export function functionNameOf(node: Node): string | undefined {
+  const fn = enclosingFunction(node);
+  if (!fn) return undefined;
+  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) return fn.getName();
+  const parent = fn.getParent();
+  if (parent && Node.isVariableDeclaration(parent)) return parent.getName();
+  return undefined;
+}
+
+export function relativeFile(node: Node, from: string): string {
+  return path.relative(path.dirname(from), node.getSourceFile().getFilePath()) || path.basename(from);
+}
+
+export { SyntaxKind };
