@@ -1,6 +1,7 @@
 // PR mode: the lines changed since a git ref (committed, staged, unstaged and untracked), so only
 // findings that touch them are reported while the whole project is still analysed.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../engine/types';
 
@@ -50,6 +51,14 @@ export function changedLinesSince(ref: string, cwd: string): ChangedLines {
   return changed;
 }
 
+function realpath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 function unquote(file: string): string {
   if (!file.startsWith('"')) return file;
   // git quotes paths with unusual characters C-style.
@@ -57,7 +66,8 @@ function unquote(file: string): string {
 }
 
 function touches(changed: ChangedLines, file: string, startLine: number, endLine: number): boolean {
-  const lines = changed.get(path.resolve(file));
+  // git reports real paths; the working folder may be reached through a symbolic link.
+  const lines = changed.get(path.resolve(file)) ?? changed.get(realpath(path.resolve(file)));
   if (!lines) return false;
   if (lines === 'all') return true;
   for (let line = startLine; line <= endLine; line++) if (lines.has(line)) return true;
