@@ -49,6 +49,8 @@ export class Engine {
   private readonly knownRules: ReadonlySet<string>;
   /** Editor texts that could not be parsed (too deep to parse, for example), with the reason. */
   private readonly unparseable = new Map<string, string>();
+  /** Settles when every rule's asynchronous set-up (Rule.prepare) has finished; never rejects. */
+  readonly ready: Promise<void>;
 
   /** Throws ConfigError when the config file is broken. */
   constructor(private readonly options: EngineOptions) {
@@ -60,6 +62,8 @@ export class Engine {
     this.workspace = new Workspace(this.root);
     this.io = new IoResolver(this.config);
     this.summaries = new FunctionSummaries(this.io);
+    // Started here so an editor session has it done before its first analysis.
+    this.ready = Promise.all(options.rules.map((rule) => rule.prepare?.().catch(() => undefined))).then(() => undefined);
   }
 
   /** Messages about projects (unreadable tsconfig and the like), collected while loading. */
@@ -74,6 +78,7 @@ export class Engine {
 
   /** Analyses files or folders; each file in the project of its nearest tsconfig.json. */
   async analyzePaths(paths: string[], onProgress?: (progress: AnalysisProgress) => void): Promise<{ results: FileResult[]; messages: EngineMessage[] }> {
+    await this.ready;
     const messages: EngineMessage[] = [];
     const files = await this.collect(paths, messages);
     const results = this.analyzeFiles(files, onProgress);

@@ -104,6 +104,8 @@ export interface Rule {
   meta: RuleMeta;
   /** Cheap text test run before the file is parsed for this rule; false skips the file. */
   mayApply?(text: string): boolean;
+  /** Asynchronous set-up run once per engine before analysis (loading a WebAssembly parser); `check` stays synchronous. */
+  prepare?(): Promise<void>;
   check(context: RuleContext): void;
 }
 
