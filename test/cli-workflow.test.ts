@@ -124,6 +124,10 @@ describe('CLI --fix and --fix-dry-run (built binary)', function () {
     const remaining = messagesOf(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
     assert.ok(remaining.length < before.length);
     assert.ok(remaining.every((m) => !m.fix), 'only findings without a safe fix remain');
+    // Without --output-file the report goes to stderr: stdout stays a clean patch.
+    const piped = run(['--fix-dry-run', 'ioredis-keys.ts'], dir);
+    assert.equal(piped.stdout, dry.stdout);
+    assert.match(piped.stderr, /redis-keys/);
   });
 
   it('--fix applies the safe fixes atomically and reports what is left', function () {

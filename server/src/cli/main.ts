@@ -215,6 +215,9 @@ async function lint(paths: string[], options: CliOptions, io: CliIo): Promise<nu
     const target = path.resolve(options.outputFile);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     writeAtomically(target, report);
+  } else if (options.fixDryRun) {
+    // stdout carries only the patch, so `scalelint --fix-dry-run > fixes.diff` can be applied as is.
+    io.stderr.write(report);
   } else {
     io.stdout.write(report);
   }
