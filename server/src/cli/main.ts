@@ -153,6 +153,7 @@ async function lint(paths: string[], options: CliOptions, io: CliIo): Promise<nu
   const progress = options.progress !== false && Boolean((io.stderr as NodeJS.WriteStream).isTTY) ? new Progress(io.stderr) : undefined;
   const messages: EngineMessage[] = [];
   const files = await engine.collect(paths, messages);
+  await engine.ready;
   const analysed = engine.analyzeFiles(files, progress?.update);
   messages.push(...engine.projectMessages);
   progress?.done();
@@ -178,7 +179,9 @@ async function lint(paths: string[], options: CliOptions, io: CliIo): Promise<nu
       if (touched) {
         io.stderr.write(`scalelint: applied ${plan.applied.length} fix${plan.applied.length === 1 ? '' : 'es'} to ${outcome.written.length} file${outcome.written.length === 1 ? '' : 's'}${outcome.created.length ? `, created ${outcome.created.map((file) => displayPath(file, cwd)).join(', ')}` : ''}\n`);
         // Report what is left, from the files as they are now on disk.
-        results = createEngine(options, cwd).analyzeFiles(files);
+        const fresh = createEngine(options, cwd);
+        await fresh.ready;
+        results = fresh.analyzeFiles(files);
       }
     }
   }
