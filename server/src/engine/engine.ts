@@ -30,6 +30,8 @@ export interface EngineOptions {
   ruleOverrides?: Record<string, SeveritySetting>;
   /** Restrict the run to these rules (ids); others are off. */
   onlyRules?: readonly string[];
+  /** Settings on top of the config file (editor settings such as the default timeout for fixes). */
+  configOverrides?: Partial<Pick<ResolvedConfig, 'defaultTimeoutMs'>>;
 }
 
 export interface AnalysisProgress {
@@ -58,7 +60,8 @@ export class Engine {
     this.rules = options.rules;
     this.knownRules = new Set(options.rules.map((rule) => rule.meta.id));
     const configFile = options.configFile === null ? undefined : options.configFile ?? findConfigFile(this.root);
-    this.config = configFile ? loadConfigFile(path.resolve(configFile), options.rules.map((rule) => rule.meta)) : defaultConfig(this.root);
+    const config = configFile ? loadConfigFile(path.resolve(configFile), options.rules.map((rule) => rule.meta)) : defaultConfig(this.root);
+    this.config = { ...config, ...options.configOverrides };
     this.workspace = new Workspace(this.root);
     this.io = new IoResolver(this.config);
     this.summaries = new FunctionSummaries(this.io);
@@ -108,6 +111,31 @@ export class Engine {
     // Summaries of other files may depend on this one.
     this.summaries.clear();
     this.requestPaths.clear();
+  }
+
+  /**
+   * The loaded project files that import `file`, directly or through other files: their findings may
+   * change when it does (cross-file summaries). Editor support, for re-analysing dependents.
+   */
+  dependentsOf(file: string): string[] {
+    const absolute = path.resolve(file);
+    let start: SourceFile | undefined;
+    try {
+      start = this.workspace.projectFor(absolute).project.getSourceFile(absolute);
+    } catch {
+      return [];
+    }
+    const found = new Set<string>();
+    const queue = start ? [start] : [];
+    while (queue.length > 0) {
+      for (const referencing of (queue.pop() as SourceFile).getReferencingSourceFiles()) {
+        const referencingPath = path.resolve(referencing.getFilePath());
+        if (referencingPath === absolute || found.has(referencingPath)) continue;
+        found.add(referencingPath);
+        queue.push(referencing);
+      }
+    }
+    return [...found];
   }
 
   analyzeFile(file: string): FileResult {
