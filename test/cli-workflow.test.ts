@@ -190,6 +190,28 @@ describe('CLI --changed-since (built binary)', function () {
     assert.equal(messagesOf(run(['--format', 'json', '.'], dir).stdout).length, 5);
   });
 
+  it('reports a finding in an unchanged file when its evidence runs through the change', function () {
+    // Inside the repository so express's types resolve: the request path is found through them.
+    const repo = scratch(true);
+    try {
+      fs.copyFileSync(path.join(FIXTURES, 'tsconfig.json'), path.join(repo, 'tsconfig.json'));
+      write(repo, 'client.ts', 'export async function getRates(currency: string): Promise<unknown> {\n  const response = await fetch(`https://rates.example.com/v1/${currency}`);\n  return response.json();\n}\n');
+      write(repo, 'audit.ts', "export async function audit(): Promise<void> {\n  await fetch('https://audit.example.com/events', { method: 'POST' });\n}\n");
+      write(repo, 'routes.ts', "import express from 'express';\nimport { getRates } from './client';\n\nexport const app = express();\n\napp.get('/health', (_req, res) => {\n  res.send('ok');\n});\n");
+      git(repo, 'init', '-q');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-qm', 'base');
+      assert.deepEqual(messagesOf(run(['--format', 'json', '--changed-since', 'HEAD', '.'], repo).stdout), []);
+      // The change is a new route in routes.ts; the finding is at the fetch in client.ts it now reaches.
+      fs.appendFileSync(path.join(repo, 'routes.ts'), "\napp.get('/api/rates/:currency', async (req, res) => {\n  res.json(await getRates(req.params.currency));\n});\n");
+      const reported = messagesOf(run(['--format', 'json', '--changed-since', 'HEAD', '.'], repo).stdout);
+      assert.deepEqual(reported.map((m) => `${path.basename(m.filePath)}:${m.line}:${m.ruleId}`), ['client.ts:2:missing-timeout']);
+      assert.ok(reported[0].related?.some((related) => path.basename(related.filePath) === 'routes.ts' && related.line >= 10));
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown ref or a folder outside git is a usage error (exit 2)', function () {
     const unknown = run(['--changed-since', 'no-such-branch', '.'], dir);
     assert.equal(unknown.status, 2);
