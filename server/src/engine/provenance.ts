@@ -40,6 +40,11 @@ export function normalizeModule(specifier: string): string {
   if (specifier.startsWith('.') || specifier.startsWith('/')) return specifier;
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  // DefinitelyTyped declarations stand for their package: @types/pg → pg, @types/scope__pkg → @scope/pkg.
+  if (name.startsWith('@types/')) {
+    const bare = name.slice('@types/'.length);
+    return bare.includes('__') ? `@${bare.replace('__', '/')}` : MODULE_ALIASES[bare] ?? bare;
+  }
   return MODULE_ALIASES[name] ?? name;
 }
 
