@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { RULES } from '../rules';
-import { Engine } from '../server/src/engine/engine';
+import { Engine, UNUSED_SUPPRESSION } from '../server/src/engine/engine';
+import { DEFAULT_DOCS_BASE_URL, guidePath } from '../server/src/engine/docs';
 import type { Finding, Rule } from '../server/src/engine/types';
 import { brokenLinks, markdownFiles, parsePage, type CodeBlock, type Page } from './docs-pages';
 import { FIXTURES, REPO_ROOT, typeErrors } from './harness';
@@ -192,6 +193,26 @@ describe('guidance pages', function () {
       }
     });
   }
+
+  it('the engine\'s own findings link to pages that exist offline (unused-suppression → suppressions)', function () {
+    const dir = path.join(WORK_DIR, `${process.pid}-suppression`);
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      const file = path.join(dir, 'admin.ts');
+      fs.writeFileSync(file, "// scalelint-disable-next-line redis-keys -- nothing here any more\nexport const answer = 42;\n");
+      const engine = new Engine({ rules: RULES, root: dir, configFile: null });
+      const findings = engine.analyzeFile(file).findings;
+      const unused = findings.find((finding) => finding.ruleId === UNUSED_SUPPRESSION);
+      assert.ok(unused, `no ${UNUSED_SUPPRESSION} finding: ${describeFindings(findings)}`);
+      assert.ok(unused.docsUrl.startsWith(DEFAULT_DOCS_BASE_URL), unused.docsUrl);
+      const pageId = decodeURIComponent(unused.docsUrl.slice(DEFAULT_DOCS_BASE_URL.length));
+      assert.equal(guidePath(pageId), 'docs/suppressions.md');
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, guidePath(pageId))), `${guidePath(pageId)} is missing`);
+      for (const rule of RULES) assert.equal(guidePath(rule.meta.id), `rules/${rule.meta.id}/README.md`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('every rule folder has a page and every page belongs to a registered rule', function () {
     const ids = new Set(RULES.map((rule) => rule.meta.id));
