@@ -78,6 +78,8 @@ export class ScalelintLanguageServer {
   private scanRequested = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
+  /** Settles when the engines' rules have finished their asynchronous set-up (the SQL parser, say). */
+  private ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly connection: Connection,
@@ -90,14 +92,20 @@ export class ScalelintLanguageServer {
     connection.onInitialized(() => void this.guard('initialized', () => this.initialized()));
     connection.onDidChangeConfiguration((change) => void this.guard('configuration', () => this.loadSettings(change.settings)));
     connection.onDidChangeWatchedFiles((params) => this.guard('watched files', () => this.filesChanged(params.changes.map((change) => ({ file: URI.toPath(change.uri), type: change.type })))));
-    connection.onCodeAction((params) => this.guard('code actions', () => {
-      const analysed = this.currentResult(params.textDocument.uri);
-      return analysed ? codeActions(analysed, params.range, params.context.only, params.context.diagnostics, this.actionOptions()) : [];
-    }) ?? []);
-    connection.onHover((params) => this.guard('hover', () => {
-      const analysed = this.currentResult(params.textDocument.uri);
-      return analysed ? hoverAt(analysed, params.position, { rules: new Map(this.rules.map((rule) => [rule.meta.id, rule.meta])), guidanceCommand: !!this.initializationOptions.guidanceCommand }) : undefined;
-    }) ?? null);
+    connection.onCodeAction(async (params) => {
+      await this.ready;
+      return this.guard('code actions', () => {
+        const analysed = this.currentResult(params.textDocument.uri);
+        return analysed ? codeActions(analysed, params.range, params.context.only, params.context.diagnostics, this.actionOptions()) : [];
+      }) ?? [];
+    });
+    connection.onHover(async (params) => {
+      await this.ready;
+      return this.guard('hover', () => {
+        const analysed = this.currentResult(params.textDocument.uri);
+        return analysed ? hoverAt(analysed, params.position, { rules: new Map(this.rules.map((rule) => [rule.meta.id, rule.meta])), guidanceCommand: !!this.initializationOptions.guidanceCommand }) : undefined;
+      }) ?? null;
+    });
     connection.onExecuteCommand((params) => {
       if (params.command === ANALYZE_WORKSPACE_COMMAND) return this.scanWorkspace();
       return undefined;
@@ -111,7 +119,7 @@ export class ScalelintLanguageServer {
       };
       let result = fresh();
       if (!result) {
-        await delay(DEBOUNCE_MS);
+        await Promise.all([delay(DEBOUNCE_MS), this.ready]);
         if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'superseded by a newer edit');
         result = fresh() ?? this.guard('diagnostics', () => this.analyzeOpen(uri));
       }
@@ -200,8 +208,13 @@ export class ScalelintLanguageServer {
       if (!problems.has(file)) void this.connection.sendDiagnostics({ uri: URI.fromPath(file), diagnostics: [] });
     }
     this.configProblems = problems;
-    this.refreshAll();
-    if (this.scanRequested && this.settings.enable && this.settings.scanWorkspaceOnStartup) void this.scanWorkspace();
+    const generation = this.generation;
+    this.ready = Promise.all(this.folders.map((folder) => folder.engine?.ready)).then(() => undefined);
+    void this.ready.then(() => {
+      if (generation !== this.generation) return;
+      this.refreshAll();
+      if (this.scanRequested && this.settings.enable && this.settings.scanWorkspaceOnStartup) void this.scanWorkspace();
+    });
   }
 
   private createEngine(root: string, problems: Set<string>): Engine {
@@ -237,7 +250,7 @@ export class ScalelintLanguageServer {
     clearTimeout(this.timers.get(uri));
     this.timers.set(uri, setTimeout(() => {
       this.timers.delete(uri);
-      this.guard('analysis', () => this.publish(uri));
+      void this.ready.then(() => this.guard('analysis', () => this.publish(uri)));
     }, delayMs));
   }
 
@@ -371,6 +384,7 @@ export class ScalelintLanguageServer {
   async scanWorkspace(): Promise<{ files: number; findings: number }> {
     const run = ++this.scanRun;
     this.scanRequested = true;
+    await this.ready;
     const progress = await this.connection.window.createWorkDoneProgress();
     progress.begin('scalelint', 0, 'Analysing workspace…', true);
     let files = 0;
