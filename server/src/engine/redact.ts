@@ -4,27 +4,47 @@
 
 const MASK = '****';
 
-const RULES: { pattern: RegExp; replace: (match: string, ...groups: string[]) => string }[] = [
+/** Splits a matched secret into the part worth keeping (scheme, user, key name, first characters) and the secret. */
+type Split = (match: string, ...groups: string[]) => { keep: string; secret: string; rest?: string };
+
+const RULES: { pattern: RegExp; split: Split }[] = [
   // scheme://user:password@host → scheme://user:****@host
-  { pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@'"`]*):([^\s@/'"`]+)@/gi, replace: (_m, scheme: string, user: string) => `${scheme}${user}:${MASK}@` },
+  { pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@'"`]*):([^\s@/'"`]+)@/gi, split: (_m, scheme, user, password) => ({ keep: `${scheme}${user}:`, secret: password, rest: '@' }) },
   // password=..., "apiKey": "...", token: '...', ?access_token=...
   {
     pattern: /\b((?:[a-z0-9]*[_-])?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|auth))(["']?\s*[:=]\s*["'`]?)([^\s"'`&,;)}\]]{3,})/gi,
-    replace: (_m, key: string, separator: string) => `${key}${separator}${MASK}`,
+    split: (_m, key, separator, value) => ({ keep: `${key}${separator}`, secret: value }),
   },
   // Authorization: Bearer <token>
-  { pattern: /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/-]{8,}=*)/g, replace: (_m, scheme: string, token: string) => `${scheme} ${token.slice(0, 4)}${MASK}` },
+  { pattern: /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/-]{8,}=*)/g, split: (match, _scheme, token) => ({ keep: match.slice(0, match.length - token.length + 4), secret: token.slice(4) }) },
   // Well-known key shapes: AWS access keys, Stripe, GitHub, Slack, JWTs.
-  { pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, replace: (match: string) => `${match.slice(0, 4)}${MASK}` },
-  { pattern: /\b(sk|rk|pk)_(live|test)_[0-9a-zA-Z]{8,}\b/g, replace: (match: string) => `${match.slice(0, 8)}${MASK}` },
-  { pattern: /\b(ghp|gho|ghu|ghs|ghr|github_pat)_[0-9A-Za-z_]{16,}\b/g, replace: (match: string) => `${match.slice(0, 4)}${MASK}` },
-  { pattern: /\bxox[abprs]-[0-9A-Za-z-]{10,}\b/g, replace: (match: string) => `${match.slice(0, 5)}${MASK}` },
-  { pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, replace: () => `eyJ${MASK}` },
+  { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, split: (match) => ({ keep: match.slice(0, 4), secret: match.slice(4) }) },
+  { pattern: /\b(?:sk|rk|pk)_(?:live|test)_[0-9a-zA-Z]{8,}\b/g, split: (match) => ({ keep: match.slice(0, 8), secret: match.slice(8) }) },
+  { pattern: /\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[0-9A-Za-z_]{16,}\b/g, split: (match) => ({ keep: match.slice(0, 4), secret: match.slice(4) }) },
+  { pattern: /\bxox[abprs]-[0-9A-Za-z-]{10,}\b/g, split: (match) => ({ keep: match.slice(0, 5), secret: match.slice(5) }) },
+  { pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, split: (match) => ({ keep: 'eyJ', secret: match.slice(3) }) },
 ];
 
-/** The text with credentials masked; text without any is returned unchanged. */
-export function redactSecrets(text: string): string {
+function replaceSecrets(text: string, mask: (secret: string) => string): string {
   let result = text;
-  for (const rule of RULES) result = result.replace(rule.pattern, rule.replace as (substring: string, ...args: unknown[]) => string);
+  for (const rule of RULES) {
+    result = result.replace(rule.pattern, (match: string, ...groups: unknown[]) => {
+      const { keep, secret, rest = '' } = rule.split(match, ...(groups.filter((group) => typeof group === 'string') as string[]));
+      return `${keep}${mask(secret)}${rest}`;
+    });
+  }
   return result;
+}
+
+/** The text with credentials masked; text without any is returned unchanged. For messages. */
+export function redactSecrets(text: string): string {
+  return replaceSecrets(text, () => MASK);
+}
+
+/**
+ * The same, with every secret character replaced by `*` so lengths, lines and columns stay valid: for
+ * code shown in reports (code frames, SARIF snippets).
+ */
+export function maskSecrets(text: string): string {
+  return replaceSecrets(text, (secret) => '*'.repeat(secret.length));
 }

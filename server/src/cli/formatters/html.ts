@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileResult, Finding, Range } from '../../engine/types';
+import { maskSecrets } from '../../engine/redact';
 import { displayPath, type ReportContext } from '../report-context';
 
 function escapeHtml(text: string): string {
@@ -45,7 +46,7 @@ function barChart(title: string, rows: [string, number][], id: string): string {
 
 function codeFrame(text: string | undefined, range: Range, context = 2): string {
   if (text === undefined) return '';
-  const lines = text.split(/\r?\n/);
+  const lines = maskSecrets(text).split(/\r?\n/);
   const first = Math.max(1, range.start.line - context);
   const last = Math.min(lines.length, range.end.line + context);
   const width = String(last).length;

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import type { FileResult, Finding, Range, Severity } from '../../engine/types';
 import type { EngineMessage } from '../../engine/types';
+import { maskSecrets } from '../../engine/redact';
 import { ruleGuide, type ReportContext } from '../report-context';
 
 const SRCROOT = '%SRCROOT%';
@@ -29,7 +30,7 @@ function region(range: Range, text?: string): Sarif.Region {
     endLine: range.end.line,
     endColumn: range.end.column,
   };
-  if (text !== undefined) result.snippet = { text: text.slice(range.start.offset, range.end.offset) };
+  if (text !== undefined) result.snippet = { text: maskSecrets(text.slice(range.start.offset, range.end.offset)) };
   return result;
 }
 
