@@ -2,8 +2,10 @@
 import type { Rule } from '../server/src/engine/types';
 import redisKeys from './redis-keys';
 import missingTimeout from './missing-timeout';
+import missingIndex from './missing-index';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
   missingTimeout,
+  missingIndex,
 ];
