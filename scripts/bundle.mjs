@@ -1,6 +1,7 @@
 // Bundles the CLI, the language server and the extension so the shipped artefacts need no node_modules.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const importMetaBanner = "const __scalelintImportMetaUrl = require('url').pathToFileURL(__filename).href;";
 
@@ -24,3 +25,5 @@ await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
 ]);
 chmodSync('dist/cli.js', 0o755);
+// libpg-query's loader looks for its WebAssembly next to the script that runs it (__dirname): dist/.
+copyFileSync(createRequire(import.meta.url).resolve('libpg-query/wasm/libpg-query.wasm'), 'dist/libpg-query.wasm');
