@@ -94,32 +94,72 @@ interface ExampleRun {
   problems: string[];
 }
 
-let exampleCounter = 0;
+let projectCounter = 0;
 
-/** Writes one example (and the context blocks before it in its section) to a fresh project and analyses it. */
-function runExample(page: Page, example: CodeBlock, tsCompilerOptions: unknown): ExampleRun {
-  const dir = path.join(WORK_DIR, `${process.pid}-${++exampleCounter}`);
-  fs.mkdirSync(dir, { recursive: true });
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+/** Context blocks an example sees: those above it under the same heading (docs/rule-page-shape.md). */
+function contextsOf(page: Page, example: CodeBlock): CodeBlock[] {
+  return page.blocks.filter((block) => block.role === 'context' && block.headingIndex === example.headingIndex && block.line < example.line);
+}
+
+/**
+ * Analyses a page's examples with the real engine and type-checks them. An example with context
+ * blocks or a `file=` path gets a project of its own; the others share one project, each in its own
+ * folder (they are self-contained modules, so they cannot see each other), which keeps the suite fast.
+ */
+function analyseExamples(page: Page, examples: CodeBlock[], tsCompilerOptions: unknown): Map<CodeBlock, ExampleRun> {
+  const runs = new Map<CodeBlock, ExampleRun>();
+  const shared = examples.filter((example) => !example.file && contextsOf(page, example).length === 0);
+  const alone = examples.filter((example) => !shared.includes(example));
+  const projects: { dir: string; files: Map<CodeBlock, string> }[] = [];
+  const newProject = (): { dir: string; files: Map<CodeBlock, string> } => {
+    const dir = path.join(WORK_DIR, `${process.pid}-${++projectCounter}`);
+    writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: tsCompilerOptions, include: ['**/*.ts', '**/*.tsx', '**/*.js'] }, null, 2));
+    // A package root of its own: schema discovery (migrations) stops here instead of at the repository.
+    writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: `docs-example-${projectCounter}`, private: true }, null, 2));
+    const project = { dir, files: new Map<CodeBlock, string>() };
+    projects.push(project);
+    return project;
+  };
   try {
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: tsCompilerOptions, include: ['**/*.ts', '**/*.tsx', '**/*.js'] }, null, 2));
-    const contexts = page.blocks.filter((block) => block.role === 'context' && block.headingIndex === example.headingIndex && block.line < example.line);
-    for (const context of contexts) {
-      const target = path.join(dir, context.file as string);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, context.code);
+    if (shared.length > 0) {
+      const project = newProject();
+      for (const example of shared) {
+        const file = path.join(project.dir, `line-${example.line}`, `example.${example.language}`);
+        writeFile(file, example.code);
+        project.files.set(example, file);
+      }
     }
-    const file = path.join(dir, example.file ?? `src/example.${example.language}`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, example.code);
-    const config = path.join(dir, 'scalelint.config.json');
-    const engine = new Engine({ rules: RULES, root: dir, configFile: fs.existsSync(config) ? config : null });
-    const result = engine.analyzeFile(file);
-    const problems = result.messages.filter((message) => message.level !== 'info').map((message) => `engine ${message.level}: ${message.message}`);
-    problems.push(...typeErrors(path.join(dir, 'tsconfig.json'), [file]).map((error) => `type error: ${error.replace(/^.*?example\.\w+:/, 'line ')}`));
-    return { findings: result.findings, problems };
+    for (const example of alone) {
+      const project = newProject();
+      for (const context of contextsOf(page, example)) writeFile(path.join(project.dir, context.file as string), context.code);
+      const file = path.join(project.dir, example.file ?? `src/example.${example.language}`);
+      writeFile(file, example.code);
+      project.files.set(example, file);
+    }
+    for (const project of projects) {
+      const config = path.join(project.dir, 'scalelint.config.json');
+      const engine = new Engine({ rules: RULES, root: project.dir, configFile: fs.existsSync(config) ? config : null });
+      const files = [...project.files.values()];
+      const results = engine.analyzeFiles(files);
+      const typeProblems = typeErrors(path.join(project.dir, 'tsconfig.json'), files);
+      for (const [example, file] of project.files) {
+        const result = results.find((candidate) => candidate.file === file);
+        const label = path.relative(project.dir, file);
+        const problems = (result?.messages ?? [{ level: 'error', message: 'not analysed' }]).filter((message) => message.level !== 'info').map((message) => `engine ${message.level}: ${message.message}`);
+        // typeErrors() prints paths relative to the repository; keep this example's own.
+        problems.push(...typeProblems.filter((problem) => problem.includes(label)).map((problem) => `type error: ${problem.slice(problem.indexOf(label))}`));
+        runs.set(example, { findings: result?.findings ?? [], problems });
+      }
+    }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const project of projects) fs.rmSync(project.dir, { recursive: true, force: true });
   }
+  return runs;
 }
 
 function describeFindings(findings: Finding[]): string {
@@ -144,11 +184,16 @@ describe('guidance pages', function () {
 
       // Examples are read when the suite is defined, so each gets its own test; a missing page fails above.
       const page = fs.existsSync(pagePath(rule)) ? parsePage(pagePath(rule)) : undefined;
-      for (const example of page?.blocks.filter((block) => block.role === 'bad' || block.role === 'good') ?? []) {
+      const examples = page?.blocks.filter((block) => block.role === 'bad' || block.role === 'good') ?? [];
+      let runs = new Map<CodeBlock, ExampleRun>();
+      before(function () {
+        if (page && examples.length > 0) runs = analyseExamples(page, examples, fixtureTsconfig.compilerOptions);
+      });
+      for (const example of examples) {
         const where = `README.md:${example.line}`;
         if (example.role === 'bad') {
           it(`❌ example at ${where} is flagged by ${id}`, function () {
-            const run = runExample(page!, example, fixtureTsconfig.compilerOptions);
+            const run = runs.get(example)!;
             assert.deepEqual(run.problems, [], `example at ${where} must analyse cleanly and type-check`);
             assert.ok(
               run.findings.some((finding) => finding.ruleId === id),
@@ -157,7 +202,7 @@ describe('guidance pages', function () {
           });
         } else {
           it(`✅ example at ${where} produces no finding`, function () {
-            const run = runExample(page!, example, fixtureTsconfig.compilerOptions);
+            const run = runs.get(example)!;
             assert.deepEqual(run.problems, [], `example at ${where} must analyse cleanly and type-check`);
             // Not this rule, not unused-suppression, not any other rule: readers copy ✅ code.
             assert.deepEqual(run.findings.map((finding) => finding.ruleId), [], `the ✅ example at ${where} must be clean code; findings:\n${describeFindings(run.findings)}`);
@@ -181,10 +226,15 @@ describe('guidance pages', function () {
           .map((block) => `${guide}:${block.line}: the line above a ${block.role} example must start with ${block.role === 'bad' ? '❌' : '✅'}`);
         assert.deepEqual(problems, []);
       });
-      for (const example of page.blocks.filter((block) => block.role === 'bad' || block.role === 'good')) {
+      const examples = page.blocks.filter((block) => block.role === 'bad' || block.role === 'good');
+      let runs = new Map<CodeBlock, ExampleRun>();
+      before(function () {
+        if (examples.length > 0) runs = analyseExamples(page, examples, fixtureTsconfig.compilerOptions);
+      });
+      for (const example of examples) {
         const where = `${guide}:${example.line}`;
         it(`${example.role === 'bad' ? '❌' : '✅'} example at ${where} type-checks${example.role === 'good' ? ' and produces no finding' : ''}`, function () {
-          const run = runExample(page, example, fixtureTsconfig.compilerOptions);
+          const run = runs.get(example)!;
           assert.deepEqual(run.problems, [], `example at ${where} must analyse cleanly and type-check`);
           if (example.role === 'good') {
             assert.deepEqual(run.findings.map((finding) => finding.ruleId), [], `the ✅ example at ${where} must be clean code; findings:\n${describeFindings(run.findings)}`);
