@@ -264,6 +264,23 @@ describe('guidance pages', function () {
     }
   });
 
+  it('findings link to <docsBaseUrl><rule-id> when a team hosts the docs, and the page ships offline', function () {
+    const dir = path.join(WORK_DIR, `${process.pid}-docs-base`);
+    try {
+      writeFile(path.join(dir, 'package.json'), '{ "name": "hosted-docs", "private": true }\n');
+      writeFile(path.join(dir, 'scalelint.config.json'), '{ "docsBaseUrl": "https://docs.acme.internal/scalelint" }\n');
+      const file = path.join(dir, 'purge.ts');
+      writeFile(file, "import Redis from 'ioredis';\nconst redis = new Redis({ commandTimeout: 500 });\nexport const purge = () => redis.keys('cart:*');\n");
+      const engine = new Engine({ rules: RULES, root: dir, configFile: path.join(dir, 'scalelint.config.json') });
+      const finding = engine.analyzeFile(file).findings.find((candidate) => candidate.ruleId === 'redis-keys');
+      assert.ok(finding, 'no redis-keys finding');
+      assert.equal(finding.docsUrl, 'https://docs.acme.internal/scalelint/redis-keys');
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, guidePath(finding.ruleId))));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every rule folder has a page and every page belongs to a registered rule', function () {
     const ids = new Set(RULES.map((rule) => rule.meta.id));
     const pages = fs.readdirSync(path.join(REPO_ROOT, 'rules'), { withFileTypes: true }).filter((entry) => entry.isDirectory() && fs.existsSync(path.join(REPO_ROOT, 'rules', entry.name, 'README.md'))).map((entry) => entry.name);
