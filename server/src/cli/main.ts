@@ -19,6 +19,7 @@ import { formatJunit } from './formatters/junit';
 import { formatSarif } from './formatters/sarif';
 import { formatStylish } from './formatters/stylish';
 import { displayPath, toolVersion, type ReportContext, type RuleInfo } from './report-context';
+import { runIndexCommand } from './index-command';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -36,7 +37,9 @@ export interface CliIo {
  * Subcommands: when the first argument names one, it runs instead of the lint, with the remaining
  * arguments. Register one with a single entry here.
  */
-export const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {};
+export const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  index: runIndexCommand,
+};
 
 interface CliOptions {
   format: Format;
