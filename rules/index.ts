@@ -2,10 +2,12 @@
 import type { Rule } from '../server/src/engine/types';
 import redisKeys from './redis-keys';
 import missingTimeout from './missing-timeout';
+import unpooledClient from './unpooled-client';
 import missingIndex from './missing-index';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
   missingTimeout,
+  unpooledClient,
   missingIndex,
 ];

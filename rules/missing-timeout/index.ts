@@ -15,6 +15,7 @@ import {
   isOpossumBreaker,
   isUrlLike,
   outboundCall,
+  referencesOf,
   setsAnyOf,
   setsDefaultTimeout,
   type OutboundCall,
@@ -242,14 +243,10 @@ function isDedicatedConnection(created: NewExpression, options: Node | undefined
     if (/sub(scriber)?\b|subscriber|^sub|bclient|blocking|listener|queue|bull|worker/i.test(name)) return true;
     const nameNode = parent.getNameNode();
     if (Node.isIdentifier(nameNode)) {
-      try {
-        for (const reference of nameNode.findReferencesAsNodes().slice(0, 100)) {
-          const use = reference.getParent();
-          if (use && Node.isPropertyAccessExpression(use) && REDIS_BLOCKING.test(`.${use.getName()}(`)) return true;
-          if (use && (Node.isPropertyAssignment(use) || Node.isShorthandPropertyAssignment(use)) && use.getName() === 'connection') return true;
-        }
-      } catch {
-        return false;
+      for (const reference of referencesOf(nameNode, true).slice(0, 100)) {
+        const use = reference.getParent();
+        if (use && Node.isPropertyAccessExpression(use) && REDIS_BLOCKING.test(`.${use.getName()}(`)) return true;
+        if (use && (Node.isPropertyAssignment(use) || Node.isShorthandPropertyAssignment(use)) && use.getName() === 'connection') return true;
       }
     }
   }

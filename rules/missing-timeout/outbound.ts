@@ -196,13 +196,7 @@ function isPassedTo(fn: FunctionLike, matches: (candidate: Node) => boolean): bo
     if (parent && Node.isVariableDeclaration(parent)) nameNode = parent.getNameNode();
   }
   if (!nameNode || !Node.isIdentifier(nameNode)) return false;
-  let references: Node[];
-  try {
-    references = nameNode.findReferencesAsNodes();
-  } catch {
-    return false;
-  }
-  for (const reference of references.slice(0, 50)) {
+  for (const reference of referencesOf(nameNode, true).slice(0, 50)) {
     let node: Node = reference;
     let parent = node.getParent();
     // `this.fetchRates.bind(this)` and `(fn)` still hand the function over.
@@ -213,6 +207,30 @@ function isPassedTo(fn: FunctionLike, matches: (candidate: Node) => boolean): bo
     if (parent && (Node.isCallExpression(parent) || Node.isNewExpression(parent)) && (parent.getArguments() as Node[]).includes(node) && matches(parent)) return true;
   }
   return false;
+}
+
+/**
+ * Uses of a declared name by symbol: in its own file, and with `crossFile` in the project files whose text
+ * mentions it. Not the language service's findReferences, which builds a second program for the project.
+ */
+export function referencesOf(identifier: Node, crossFile = false): Node[] {
+  let symbol = identifier.getSymbol();
+  if (!symbol) return [];
+  const name = identifier.getText();
+  const own = identifier.getSourceFile();
+  const files = crossFile
+    ? own.getProject().getSourceFiles().filter((file) => file === own || (!file.isDeclarationFile() && !file.isInNodeModules() && file.getFullText().includes(name)))
+    : [own];
+  const result: Node[] = [];
+  for (const file of files) {
+    for (const candidate of file.getDescendantsOfKind(SyntaxKind.Identifier)) {
+      if (candidate.getText() !== name) continue;
+      let found = candidate.getSymbol();
+      if (found?.isAlias()) found = found.getAliasedSymbol() ?? found;
+      if (found === symbol) result.push(candidate);
+    }
+  }
+  return result;
 }
 
 /** `new CircuitBreaker(action, options)` from opossum. */
@@ -309,4 +327,3 @@ export function relativeFile(node: Node, from: string): string {
   return path.relative(path.dirname(from), node.getSourceFile().getFilePath()) || path.basename(from);
 }
 
-export { SyntaxKind };
