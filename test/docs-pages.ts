@@ -20,6 +20,8 @@ export interface CodeBlock {
   role?: BlockRole;
   /** The `file=` attribute, if any. */
   file?: string;
+  /** The `rule=` attribute of a guide's ❌ example: the rule that must flag it. */
+  rule?: string;
   code: string;
   /** 1-based line of the opening fence. */
   line: number;
@@ -82,7 +84,8 @@ function toBlock(info: string, code: string, line: number, lineAbove: string, he
   const [language = '', ...words] = info.split(/\s+/).filter(Boolean);
   const role = words.find((word) => ROLES.has(word)) as BlockRole | undefined;
   const file = words.find((word) => word.startsWith('file='))?.slice('file='.length);
-  return { info, language, role, file, code: code.endsWith('\n') ? code : `${code}\n`, line, lineAbove, headingIndex };
+  const rule = words.find((word) => word.startsWith('rule='))?.slice('rule='.length);
+  return { info, language, role, file, rule, code: code.endsWith('\n') ? code : `${code}\n`, line, lineAbove, headingIndex };
 }
 
 /** Inline-link targets on one line of prose, outside inline code spans. */

@@ -233,9 +233,14 @@ describe('guidance pages', function () {
       });
       for (const example of examples) {
         const where = `${guide}:${example.line}`;
-        it(`${example.role === 'bad' ? '❌' : '✅'} example at ${where} type-checks${example.role === 'good' ? ' and produces no finding' : ''}`, function () {
+        const claim = example.role === 'good' ? ' and produces no finding' : example.rule ? ` and is flagged by ${example.rule}` : '';
+        it(`${example.role === 'bad' ? '❌' : '✅'} example at ${where} type-checks${claim}`, function () {
           const run = runs.get(example)!;
           assert.deepEqual(run.problems, [], `example at ${where} must analyse cleanly and type-check`);
+          if (example.rule) {
+            assert.ok(example.role === 'bad' && RULES.some((rule) => rule.meta.id === example.rule), `rule=${example.rule} at ${where}: only a ❌ example may name a rule, and it must be a registered rule`);
+            assert.ok(run.findings.some((finding) => finding.ruleId === example.rule), `the ❌ example at ${where} produced no ${example.rule} finding; findings:\n${describeFindings(run.findings)}`);
+          }
           if (example.role === 'good') {
             assert.deepEqual(run.findings.map((finding) => finding.ruleId), [], `the ✅ example at ${where} must be clean code; findings:\n${describeFindings(run.findings)}`);
           }
@@ -295,13 +300,13 @@ describe('guidance pages', function () {
 
 describe('docs page parser', function () {
   it('reads tags, files, markers and sections', function () {
-    const page = parsePage('/x/README.md', ['# r', '', '## A', '', '❌ bad one:', '', '```ts bad file=app/route.ts', 'x', '```', '', '```sql context file=m/1.sql', 'y', '```', '## B', '✅ ok', '```js good', 'z', '```'].join('\n'));
+    const page = parsePage('/x/README.md', ['# r', '', '## A', '', '❌ bad one:', '', '```ts bad file=app/route.ts rule=n-plus-one', 'x', '```', '', '```sql context file=m/1.sql', 'y', '```', '## B', '✅ ok', '```js good', 'z', '```'].join('\n'));
     assert.deepEqual(
-      page.blocks.map((block) => [block.role, block.language, block.file, block.lineAbove, block.headingIndex]),
+      page.blocks.map((block) => [block.role, block.language, block.file, block.rule, block.lineAbove, block.headingIndex]),
       [
-        ['bad', 'ts', 'app/route.ts', '❌ bad one:', 1],
-        ['context', 'sql', 'm/1.sql', '', 1],
-        ['good', 'js', undefined, '✅ ok', 2],
+        ['bad', 'ts', 'app/route.ts', 'n-plus-one', '❌ bad one:', 1],
+        ['context', 'sql', 'm/1.sql', undefined, '', 1],
+        ['good', 'js', undefined, undefined, '✅ ok', 2],
       ],
     );
   });
