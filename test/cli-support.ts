@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import type * as Sarif from 'sarif';
+import { RULES } from '../rules';
 import { REPO_ROOT } from './harness';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -98,3 +99,8 @@ export async function countProducts(): Promise<number> {
   return (await redis.keys('product:*')).length;
 }
 `;
+
+/** `--rule <id>:off` for every rule but one: fixture twins (.fixed.ts) hold only their folder's rule's fixes. */
+export function onlyRule(ruleId: string): string[] {
+  return RULES.filter((rule) => rule.meta.id !== ruleId).flatMap((rule) => ['--rule', `${rule.meta.id}:off`]);
+}

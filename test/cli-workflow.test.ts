@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyPatch } from 'diff';
 import { FIXTURES } from './harness';
-import { git, KEYS_SERVICE, messagesOf, run, scratch, write } from './cli-support';
+import { git, KEYS_SERVICE, messagesOf, onlyRule, run, scratch, write } from './cli-support';
 
 describe('CLI baselines (built binary)', function () {
   this.timeout(120_000);
@@ -102,6 +102,7 @@ describe('CLI --fix and --fix-dry-run (built binary)', function () {
   let dir: string;
   const source = fs.readFileSync(path.join(FIXTURES, 'redis-keys', 'ioredis-keys.ts'), 'utf8');
   const fixed = fs.readFileSync(path.join(FIXTURES, 'redis-keys', 'ioredis-keys.fixed.ts'), 'utf8');
+  const only = onlyRule('redis-keys');
 
   beforeEach(function () {
     // Inside the repository so the fixture's imports resolve to node_modules like in fixtures/.
@@ -115,8 +116,8 @@ describe('CLI --fix and --fix-dry-run (built binary)', function () {
   });
 
   it('--fix-dry-run prints a diff that produces the fixed file, and writes nothing', function () {
-    const before = messagesOf(run(['--format', 'json', 'ioredis-keys.ts'], dir).stdout);
-    const dry = run(['--fix-dry-run', '--format', 'json', '--output-file', 'report.json', 'ioredis-keys.ts'], dir);
+    const before = messagesOf(run(['--format', 'json', ...only, 'ioredis-keys.ts'], dir).stdout);
+    const dry = run(['--fix-dry-run', '--format', 'json', '--output-file', 'report.json', ...only, 'ioredis-keys.ts'], dir);
     assert.equal(fs.readFileSync(path.join(dir, 'ioredis-keys.ts'), 'utf8'), source);
     assert.match(dry.stdout, /^--- a\/ioredis-keys\.ts\n\+\+\+ b\/ioredis-keys\.ts\n/m);
     assert.equal(applyPatch(source, dry.stdout), fixed);
@@ -125,7 +126,7 @@ describe('CLI --fix and --fix-dry-run (built binary)', function () {
     assert.ok(remaining.length < before.length);
     assert.ok(remaining.every((m) => !m.fix), 'only findings without a safe fix remain');
     // Without --output-file the report goes to stderr: stdout stays a clean patch.
-    const piped = run(['--fix-dry-run', 'ioredis-keys.ts'], dir);
+    const piped = run(['--fix-dry-run', ...only, 'ioredis-keys.ts'], dir);
     assert.equal(piped.stdout, dry.stdout);
     assert.match(piped.stderr, /redis-keys/);
   });
@@ -133,22 +134,22 @@ describe('CLI --fix and --fix-dry-run (built binary)', function () {
   it('--fix applies the safe fixes atomically and reports what is left', function () {
     const mode = 0o640;
     fs.chmodSync(path.join(dir, 'ioredis-keys.ts'), mode);
-    const result = run(['--fix', '--format', 'json', 'ioredis-keys.ts'], dir);
+    const result = run(['--fix', '--format', 'json', ...only, 'ioredis-keys.ts'], dir);
     assert.match(result.stderr, /applied \d+ fix(es)? to 1 file/);
     assert.equal(fs.readFileSync(path.join(dir, 'ioredis-keys.ts'), 'utf8'), fixed);
     assert.equal(fs.statSync(path.join(dir, 'ioredis-keys.ts')).mode & 0o777, mode, 'permissions kept');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['ioredis-keys.ts', 'tsconfig.json'], 'no temporary files left');
     const remaining = messagesOf(result.stdout);
-    assert.deepEqual(remaining, messagesOf(run(['--format', 'json', 'ioredis-keys.ts'], dir).stdout));
+    assert.deepEqual(remaining, messagesOf(run(['--format', 'json', ...only, 'ioredis-keys.ts'], dir).stdout));
     assert.equal(result.status, remaining.some((m) => m.severity === 2) ? 1 : 0);
     // Nothing left to fix: a second run changes nothing.
-    const again = run(['--fix', 'ioredis-keys.ts'], dir);
+    const again = run(['--fix', ...only, 'ioredis-keys.ts'], dir);
     assert.doesNotMatch(again.stderr, /applied/);
     assert.equal(fs.readFileSync(path.join(dir, 'ioredis-keys.ts'), 'utf8'), fixed);
   });
 
   it('--fix never touches suggestions, and --quiet limits it to errors', function () {
-    const quiet = run(['--fix', '--quiet', '--rule', 'redis-keys:warning', 'ioredis-keys.ts'], dir);
+    const quiet = run(['--fix', '--quiet', ...only, '--rule', 'redis-keys:warning', 'ioredis-keys.ts'], dir);
     assert.equal(quiet.status, 0);
     assert.equal(fs.readFileSync(path.join(dir, 'ioredis-keys.ts'), 'utf8'), source, 'warnings are not fixed under --quiet');
   });
