@@ -187,6 +187,10 @@ describe('VS Code (code-server) with the packaged extension, on fixtures/demo-sh
     await runCommand('scalelint: Open Rule Guidance');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'redis-keys' }).first().click();
     await page.locator('.tab', { hasText: 'Preview README.md' }).waitFor({ timeout: 60_000 });
+    // The preview renders the page shipped inside the extension (no network here) in a webview.
+    const preview = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await preview.locator('h1', { hasText: 'redis-keys' }).waitFor({ timeout: 60_000 });
+    assert.match(await preview.locator('body').innerText(), /SCAN/);
     await screenshot('guidance');
   });
 });
