@@ -81,6 +81,26 @@ describe('CLI formats (built binary)', function () {
     });
   });
 
+  it('maps severities and unused suppressions in sarif and github', function () {
+    const dir = scratch();
+    try {
+      write(dir, 'tidy.ts', `import Redis from 'ioredis';\nconst redis = new Redis();\n// scalelint-disable-next-line redis-keys -- nothing here any more\nexport const size = () => redis.dbsize();\nexport const all = () => redis.keys('*');\n`);
+      const args = ['--rule', 'redis-keys:info', '--rule', 'unused-suppression:warning', '.'];
+      const log = JSON.parse(run(['--format', 'sarif', ...args], dir).stdout) as SarifLog;
+      assert.deepEqual(sarifSchemaErrors(log), []);
+      const results = log.runs[0].results ?? [];
+      assert.deepEqual(results.map((result) => `${result.ruleId}:${result.level}:${result.locations?.[0].physicalLocation?.region?.startLine}`), ['unused-suppression:warning:3', 'redis-keys:note:5']);
+      const descriptor = log.runs[0].tool.driver.rules?.find((rule) => rule.id === 'unused-suppression');
+      assert.ok(descriptor?.shortDescription?.text);
+      assert.equal(log.runs[0].tool.driver.rules?.find((rule) => rule.id === 'redis-keys')?.defaultConfiguration?.level, 'note');
+      const github = run(['--format', 'github', ...args], dir);
+      assert.equal(github.status, 0);
+      assert.deepEqual(github.stdout.trim().split('\n').map((line) => line.slice(0, line.indexOf(' '))), ['::warning', '::notice']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('json stays ESLint-compatible, with fixable counts', function () {
     const { status, stdout } = run(['--format', 'json', path.join(FIXTURES, 'redis-keys', 'ioredis-keys.ts')]);
     assert.equal(status, 1);
