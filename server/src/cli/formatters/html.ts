@@ -74,7 +74,7 @@ function findingHtml(finding: Finding, context: ReportContext, textOf: (file: st
         .join('')}</ol></details>`
     : '';
   const fixes = finding.fixes.length
-    ? `<p class="fixes">${finding.fixes.map((fix) => `<span class="fix ${fix.kind}">${fix.kind === 'fix' ? 'fix (safe, --fix applies it)' : 'suggestion'}: ${escapeHtml(fix.title)}</span>`).join(' ')}</p>`
+    ? `<p class="fixes">${finding.fixes.map((fix) => `<span class="pill ${fix.kind}">${fix.kind === 'fix' ? 'fix (safe, --fix applies it)' : 'suggestion'}: ${escapeHtml(fix.title)}</span>`).join(' ')}</p>`
     : '';
   return (
     `<article class="finding ${finding.severity}" data-rule="${escapeHtml(finding.ruleId)}">` +
@@ -99,8 +99,8 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;
 .where{color:var(--muted);font-family:ui-monospace,monospace;font-size:12px}.message{margin:6px 0}
 .frame{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:8px;overflow-x:auto;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;margin:6px 0}
 .ln{color:var(--muted);user-select:none}.ln.hit{color:var(--fg);font-weight:600}mark{background:rgba(255,200,0,.35);color:inherit;border-radius:2px}
-.evidence ol{margin:4px 0;padding-left:22px}.fix{display:inline-block;border:1px solid var(--line);border-radius:12px;padding:0 8px;font-size:12px;margin-right:6px}
-.fix.fix{border-color:#1a7f37}.guide a{color:var(--info)}nav.filter{margin:8px 0 0}nav.filter label{margin-right:12px;font-size:13px}
+.evidence ol{margin:4px 0;padding-left:22px}.pill{display:inline-block;border:1px solid var(--line);border-radius:12px;padding:0 8px;font-size:12px;margin-right:6px}
+.pill.fix{border-color:#1a7f37}.pill.suggestion{border-style:dashed}.guide a{color:var(--info)}nav.filter{margin:8px 0 0}nav.filter label{margin-right:12px;font-size:13px}
 `;
 
 // Inline and optional: the report reads fine without it; it only filters findings by rule.
