@@ -3,11 +3,13 @@ import type { Rule } from '../server/src/engine/types';
 import redisKeys from './redis-keys';
 import missingTimeout from './missing-timeout';
 import unpooledClient from './unpooled-client';
+import missingCircuitBreaker from './missing-circuit-breaker';
 import missingIndex from './missing-index';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
   missingTimeout,
   unpooledClient,
+  missingCircuitBreaker,
   missingIndex,
 ];

@@ -1,0 +1,142 @@
+// missing-circuit-breaker: a remote HTTP call on a request path with nothing to stop calling a dependency
+// that is down. Every request keeps paying the full timeout, holding sockets and workers, and the
+// dependency's outage becomes this service's outage.
+import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
+import { RequestPaths } from '../../server/src/engine/request-path';
+import { freshName, indentUnit, quoteOf } from '../../server/src/engine/rule-kit';
+import { enclosingFunction, resolveCallees } from '../../server/src/engine/summaries';
+import type { Fix, Rule, RuleContext, TextEdit } from '../../server/src/engine/types';
+import { isCockatielExecute, isInsideWrapper, isOpossumBreaker, outboundCall, type OutboundCall } from '../missing-timeout/outbound';
+
+export const meta = {
+  id: 'missing-circuit-breaker',
+  description: 'A remote HTTP call on a request path without a circuit breaker keeps calling a failing dependency, so its outage cascades into this service.',
+  defaultSeverity: 'info',
+  fixKind: 'suggestion',
+} as const satisfies Rule['meta'];
+
+const rule: Rule = {
+  meta,
+  mayApply: (text) => /fetch|axios|got|undici|request|\.get\(|\.post\(/.test(text),
+  check(context) {
+    for (const call of context.sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+      const io = context.io.classify(call);
+      if (!io || io.kind !== 'http') continue;
+      const outbound = outboundCall(call, io);
+      if (!outbound || isLocalTarget(call)) continue;
+      const requestPath = context.requestPaths.requestPathOf(call);
+      if (!requestPath) continue;
+      if (isGuarded(context, call)) continue;
+      const per = requestPath.entry.perJob ? 'job' : 'request';
+      context.report({
+        node: call,
+        message:
+          `${outbound.display} calls a remote service on every ${per} (${RequestPaths.describe(requestPath)}) with no circuit breaker. ` +
+          `When that service is down or slow, each ${per} still waits for it — up to the full timeout — holding a socket and a ${per === 'job' ? 'worker slot' : 'request'} ` +
+          `while retries pile more load onto the failing service; the outage spreads to this service and its callers. ` +
+          `A breaker fails fast after repeated errors and lets a probe through after a reset timeout.`,
+        related: RequestPaths.evidence(requestPath),
+        fixes: breakerFix(context, outbound),
+      });
+    }
+  },
+};
+
+export default rule;
+
+/** Calls to the service itself or a sidecar on localhost are not remote dependencies. */
+function isLocalTarget(call: CallExpression): boolean {
+  const [target] = call.getArguments();
+  if (!target) return false;
+  const text = target.getText();
+  return /^['"`]https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/'"`]/.test(text);
+}
+
+/** Inside an opossum breaker, a cockatiel circuit-breaker policy, or a user-declared breaker wrapper. */
+function isGuarded(context: RuleContext, call: CallExpression): boolean {
+  return isInsideWrapper(call, context.config.breakerWrappers, context.config.dir, (outer) => isOpossumBreaker(outer) || isCockatielExecute(outer, 'circuitBreaker') || isBreakerHelper(outer));
+}
+
+/** A project function that fires an opossum breaker with what it is given (`viaPartnerBreaker(() => …)`). */
+function isBreakerHelper(outer: Node): boolean {
+  if (!Node.isCallExpression(outer) || outer.getArguments().length === 0) return false;
+  return resolveCallees(outer).some((fn) => {
+    const body = fn.getBody();
+    if (!body || !/\.fire\(/.test(body.getText())) return false;
+    return fn.getSourceFile().getImportDeclarations().some((declaration) => declaration.getModuleSpecifierValue() === 'opossum');
+  });
+}
+
+/**
+ * Wrap the call in a module-level opossum breaker through a typed helper, so the call keeps its type:
+ *   const partnerBreaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), { … });
+ *   function viaPartnerBreaker<T>(call: () => Promise<T>): Promise<T> { return partnerBreaker.fire(call) as Promise<T>; }
+ *   await viaPartnerBreaker(() => axios.post(url, event));
+ */
+function breakerFix(context: RuleContext, outbound: OutboundCall): Fix[] {
+  const { call } = outbound;
+  const parent = call.getParent();
+  // got(url).json(): the request object's own methods would be lost behind a plain promise.
+  if (parent && Node.isPropertyAccessExpression(parent) && !['then', 'catch', 'finally'].includes(parent.getName())) return [];
+  if (!enclosingFunction(call)) return [];
+  const sourceFile = context.sourceFile;
+  const file = context.filePath;
+  const edits: TextEdit[] = [];
+  const { name: ctor, importText } = opossumImport(sourceFile);
+  const base = breakerBaseName(call);
+  const breaker = freshName(sourceFile, `${base}Breaker`);
+  const helper = freshName(sourceFile, `via${base[0].toUpperCase()}${base.slice(1)}Breaker`);
+  const ms = context.config.defaultTimeoutMs;
+  const unit = indentUnit(sourceFile);
+  const anchor = insertionPoint(sourceFile);
+  edits.push({
+    file,
+    start: anchor,
+    end: anchor,
+    newText:
+      importText +
+      `\n\n/** Fails fast while the dependency is failing, and lets one call through after resetTimeout to probe it. */\n` +
+      `const ${breaker} = new ${ctor}((call: () => Promise<unknown>) => call(), {\n` +
+      `${unit}timeout: ${ms},\n${unit}errorThresholdPercentage: 50,\n${unit}resetTimeout: 30_000,\n});\n` +
+      `// While the circuit is open: serve a cached or default value here instead, if callers can use one.\n` +
+      `${breaker}.fallback(() => {\n${unit}throw new Error('${base}: dependency unavailable (circuit open)');\n});\n\n` +
+      `function ${helper}<T>(call: () => Promise<T>): Promise<T> {\n${unit}return ${breaker}.fire(call) as Promise<T>;\n}`,
+  });
+  edits.push({ file, start: call.getStart(), end: call.getEnd(), newText: `${helper}(() => ${call.getText()})` });
+  return [{ title: `Wrap the call in an opossum circuit breaker (${breaker})`, kind: 'suggestion', edits }];
+}
+
+/** Named after the host when the URL is a literal (`partners.example.com` → `partners`), else the function. */
+function breakerBaseName(call: CallExpression): string {
+  const [target] = call.getArguments();
+  const host = target && /^['"`]https?:\/\/([a-z0-9-]+)/i.exec(target.getText())?.[1];
+  if (host && !/^(www|api)$/i.test(host)) return camel(host);
+  const fn = enclosingFunction(call);
+  const parent = fn?.getParent();
+  const name = fn && (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) ? fn.getName() : parent && Node.isVariableDeclaration(parent) ? parent.getName() : undefined;
+  return name ? camel(name) : 'remote';
+}
+
+function camel(text: string): string {
+  const parts = text.split(/[^a-zA-Z0-9]+/).filter(Boolean);
+  const joined = parts.map((part, i) => (i === 0 ? part[0].toLowerCase() + part.slice(1) : part[0].toUpperCase() + part.slice(1))).join('');
+  return /^[a-z]/.test(joined) ? joined : `remote${joined}`;
+}
+
+/** After the last import: module-level code that later functions can use. */
+function insertionPoint(sourceFile: SourceFile): number {
+  const imports = sourceFile.getImportDeclarations();
+  return imports.length ? imports[imports.length - 1].getEnd() : 0;
+}
+
+/** The local name of opossum's default export, and the import to add when the file has none. */
+function opossumImport(sourceFile: SourceFile): { name: string; importText: string } {
+  for (const declaration of sourceFile.getImportDeclarations()) {
+    if (declaration.getModuleSpecifierValue() !== 'opossum') continue;
+    const name = declaration.getDefaultImport()?.getText();
+    if (name) return { name, importText: '' };
+  }
+  const name = freshName(sourceFile, 'CircuitBreaker');
+  const quote = quoteOf(sourceFile);
+  return { name, importText: `\nimport ${name} from ${quote}opossum${quote};` };
+}
