@@ -22,6 +22,8 @@ export function applyTsSchemaFile(catalog: Catalog, file: string, text: string):
   const context: FileContext = { catalog, file, source };
   let writer: SchemaWriter | undefined;
   const visit = (node: ts.Node): void => {
+    // A migration's `down` undoes its `up`: replaying it would erase what `up` declared.
+    if (isDownMigration(node)) return;
     if (ts.isClassDeclaration(node)) {
       if (decorator(node, 'Entity')) {
         applyTypeormEntity(context, node);
@@ -47,6 +49,14 @@ export function applyTsSchemaFile(catalog: Catalog, file: string, text: string):
 }
 
 // ——— helpers over the syntax tree ———
+
+/** `down(...) {}`, `function down`, `down: async () => {}`, `exports.down = ...`. */
+function isDownMigration(node: ts.Node): boolean {
+  if ((ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node) || ts.isPropertyAssignment(node)) && node.name && ts.isIdentifier(node.name)) return node.name.text === 'down';
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(node.left)) return node.left.name.text === 'down';
+  if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) return node.name.text === 'down';
+  return false;
+}
 
 function locationOf(context: FileContext, node: ts.Node): SourceLocation {
   return { file: context.file, line: context.source.getLineAndCharacterOfPosition(node.getStart(context.source)).line + 1 };
@@ -154,6 +164,8 @@ function applyTypeormEntity(context: FileContext, node: ts.ClassDeclaration): vo
   const tableName = stringOf(first) ?? stringOf(property(options, 'name')) ?? snakeCase(className);
   const schema = stringOf(property(options, 'schema')) ?? 'public';
   const table = context.catalog.defineTable(schema, tableName, locationOf(context, node));
+  // The entity is the table's home (where a fix adds @Index), even when a migration mentioned it first.
+  table.source = locationOf(context, node);
   const columnOf = new Map<string, string>();
   for (const member of node.members) {
     if (!ts.isPropertyDeclaration(member) || !member.name) continue;
