@@ -72,6 +72,8 @@ export function parseSql(text: string): ParsedSql | undefined {
     const end = raw.stmt_len ? charOffset(startByte + raw.stmt_len) : text.length;
     statements.push({ stmt: raw.stmt as unknown as SqlNode, start, end });
   }
+  // Only comments or whitespace: nothing to judge.
+  if (statements.length === 0) return undefined;
   return { statements, charOffset };
 }
 
