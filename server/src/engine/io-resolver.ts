@@ -4,7 +4,7 @@ import { CallExpression, ImportDeclaration, Node, SyntaxKind, TaggedTemplateExpr
 import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, IoMethod, IoOp } from './io-model';
 import { Origin, originOf, normalizeModule, packageOfFile } from './provenance';
 import type { ResolvedConfig, WrapperDeclaration } from './config';
-import { checkBudget } from './budget';
+import { BudgetExceeded, checkBudget } from './budget';
 
 export interface IoCall {
   node: CallExpression | TaggedTemplateExpression;
@@ -34,13 +34,14 @@ export class IoResolver {
   /** The I/O this call performs, or undefined. Cheap name test first; the type checker only for candidates. */
   classify(node: Node): IoCall | undefined {
     if (!Node.isCallExpression(node) && !Node.isTaggedTemplateExpression(node)) return undefined;
+    checkBudget(); // before the cache: a rule looping over cached answers must stop too
     const cached = this.cache.get(node.compilerNode);
     if (cached !== undefined) return cached ?? undefined;
-    checkBudget();
     let result: IoCall | undefined;
     try {
       result = Node.isCallExpression(node) ? this.classifyCall(node) : this.classifyTaggedTemplate(node);
-    } catch {
+    } catch (error) {
+      if (error instanceof BudgetExceeded) throw error; // never cache an answer the budget cut short
       result = undefined;
     }
     this.cache.set(node.compilerNode, result ?? null);

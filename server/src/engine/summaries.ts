@@ -43,11 +43,11 @@ export class FunctionSummaries {
 
   /** All I/O performed when the function's body runs, including callbacks it passes to calls. */
   ioOfFunction(fn: FunctionLike, depth = 0): IoPath[] {
+    checkBudget();
     const key = fn.compilerNode;
     const cached = this.cache.get(key);
     if (cached) return cached;
     if (this.inProgress.has(key)) return []; // recursion: the cycle adds nothing new
-    checkBudget();
     this.inProgress.add(key);
     const paths: IoPath[] = [];
     try {
