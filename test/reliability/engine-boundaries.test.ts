@@ -30,7 +30,7 @@ describe('reliability: engine failure boundaries', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a rule that throws is skipped with an internal-error message without a stack trace; the other rules still report', function () {
+  it('a rule that throws is skipped with an internal-error message without a stack trace; the other rules still report', async function () {
     const throwing = testRule('throws', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'getText')");
     });
@@ -39,6 +39,7 @@ describe('reliability: engine failure boundaries', function () {
       recurse(0);
     });
     const engine = new Engine({ rules: [throwing, ...RULES, overflowing], root: dir, configFile: null });
+    await engine.ready;
     const result = engine.analyzeFile(file);
     assert.deepEqual(result.findings.filter((f) => f.ruleId === 'redis-keys').map((f) => f.range.start.line), [3]);
     const errors = result.messages.filter((m) => m.level === 'error').map((m) => m.message);
@@ -50,7 +51,7 @@ describe('reliability: engine failure boundaries', function () {
     assert.equal(engine.analyzeFile(file).findings.filter((f) => f.ruleId === 'redis-keys').length, 1);
   });
 
-  it('a rule that runs past the per-file budget is stopped inside its loop with an info finding, and later rules are named', function () {
+  it('a rule that runs past the per-file budget is stopped inside its loop with an info finding, and later rules are named', async function () {
     const slow = testRule('slow', (context) => {
       // Asks the engine about every call forever: the budget check inside classification stops it.
       for (;;) for (const call of callsIn(context.sourceFile)) context.io.classify(call);
@@ -58,6 +59,7 @@ describe('reliability: engine failure boundaries', function () {
     const after = testRule('after', (context) => context.report({ node: context.sourceFile, message: 'ran' }));
     fs.writeFileSync(path.join(dir, 'scalelint.config.json'), JSON.stringify({ analysisBudgetMs: 200 }));
     const engine = new Engine({ rules: [...RULES, slow, after], root: dir });
+    await engine.ready;
     const started = Date.now();
     const result = engine.analyzeFile(file);
     const elapsed = Date.now() - started;
@@ -71,8 +73,9 @@ describe('reliability: engine failure boundaries', function () {
     assert.deepEqual(result.messages.filter((m) => m.level === 'error'), []);
   });
 
-  it('hostile editor buffers never make setFileText or analyzeFile throw, and the file recovers', function () {
+  it('hostile editor buffers never make setFileText or analyzeFile throw, and the file recovers', async function () {
     const engine = new Engine({ rules: RULES, root: dir, configFile: null });
+    await engine.ready;
     const hostile = [
       `export const x = ${'['.repeat(6000)}1${']'.repeat(6000)};`,
       `export function f() {${'{'.repeat(6000)}`,

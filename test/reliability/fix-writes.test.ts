@@ -109,11 +109,12 @@ describe('reliability: --fix writes atomically and never loses user text', funct
     assert.ok(mixed > 0, `no attempt was killed in the middle of the writes: ${outcomes.join('; ')}`);
   });
 
-  it('a file changed on disk after it was analysed is left alone, the others are fixed', function () {
+  it('a file changed on disk after it was analysed is left alone, the others are fixed', async function () {
     const dir = path.join(template, 'changed');
     fs.cpSync(path.join(template, 'original'), dir, { recursive: true });
     const [first, second] = [...originals.keys()].slice(0, 2).map((name) => path.join(dir, 'src', name));
     const engine = new Engine({ rules: RULES, root: dir, configFile: null });
+    await engine.ready;
     const results = engine.analyzeFiles([first, second]);
     const plan = planFixes(results.flatMap((r) => r.findings), new Map(results.map((r) => [r.file, r.text])));
     assert.equal(plan.changes.length, 2);
