@@ -263,6 +263,10 @@ describe('CLI exit codes and configuration flags (built binary)', function () {
     assert.equal(ignored.analysed, false);
     assert.equal(ignored.rules['redis-keys'].severity, 'off');
     assert.equal(run(['--print-config', 'nope.ts'], dir).status, 2);
+    git(dir, 'init', '-q');
+    write(dir, '.gitignore', 'legacy/\n');
+    write(dir, 'legacy/old.ts', KEYS_SERVICE);
+    assert.equal((JSON.parse(run(['--print-config', 'legacy/old.ts'], dir).stdout) as typeof config).analysed, false);
   });
 
   it('--list-rules lists every registered rule, as text or JSON', function () {

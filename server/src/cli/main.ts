@@ -312,12 +312,15 @@ function fixDiff(plan: FixPlan, cwd: string): string {
 async function printConfig(engine: Engine, rules: readonly RuleInfo[], file: string, io: CliIo): Promise<number> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) throw new UsageError(`no such file: ${file}`);
-  const inFolder = await engine.collect([path.dirname(absolute)], []);
+  // A run over the working folder (or the file's own folder, outside it) is the run users mean; a
+  // folder named explicitly would be analysed even when .gitignore lists it.
+  const inside = !path.relative(process.cwd(), absolute).startsWith('..');
+  const inFolder = await engine.collect([inside ? process.cwd() : path.dirname(absolute)], []);
   const config = engine.config;
   const printed = {
     file: absolute,
     configFile: config.file ?? null,
-    // Whether a run over its folder would analyse it (.gitignore, ignorePatterns, default ignores).
+    // Whether `scalelint .` would analyse it (.gitignore, ignorePatterns, default ignores).
     analysed: inFolder.includes(absolute),
     rules: Object.fromEntries(
       rules.map((rule) => [rule.meta.id, { severity: rule.severity, fixKind: rule.meta.fixKind, options: effectiveRuleSetting(config, rule.meta).options }]),
