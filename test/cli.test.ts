@@ -285,7 +285,7 @@ describe('CLI exit codes and configuration flags (built binary)', function () {
 describe('CLI file selection and progress (built binary)', function () {
   this.timeout(120_000);
 
-  it('honours .gitignore and ignorePatterns, and skips node_modules, build output and .d.ts by default', function () {
+  it('honours .gitignore and ignorePatterns for folders and globs, and skips node_modules, build output and .d.ts by default', function () {
     const dir = scratch();
     try {
       git(dir, 'init', '-q');
@@ -299,6 +299,10 @@ describe('CLI file selection and progress (built binary)', function () {
       assert.equal(status, 1);
       const files = (JSON.parse(stdout) as { filePath: string }[]).map((result) => path.relative(fs.realpathSync(dir), fs.realpathSync(result.filePath)));
       assert.deepEqual(files, [path.join('src', 'keys.ts')]);
+      // Globs, as ESLint takes them, honour the same ignores; a glob matching nothing is a usage error.
+      const globbed = messagesOf(run(['--format', 'json', '**/*.ts'], dir).stdout).map((m) => path.relative(fs.realpathSync(dir), fs.realpathSync(m.filePath)));
+      assert.deepEqual([...new Set(globbed)], [path.join('src', 'keys.ts')]);
+      assert.equal(run(['nothing/**/*.ts'], dir).status, 2);
       // A folder named on the command line is analysed even when .gitignore lists it.
       assert.equal(messagesOf(run(['--format', 'json', 'legacy'], dir).stdout).length, 2);
     } finally {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Project, SourceFile, ts, type CompilerOptions } from 'ts-morph';
-import { glob } from 'tinyglobby';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import ignore, { type Ignore } from 'ignore';
 import type { EngineMessage } from './types';
 
@@ -216,6 +216,22 @@ export async function collectFiles(paths: string[], options: CollectOptions, mes
     try {
       stat = fs.statSync(absolute);
     } catch {
+      if (isDynamicPattern(input)) {
+        // A glob ('src/**/*.ts'), as ESLint takes: its matches still honour every ignore.
+        const gitignore = gitignoreFor(process.cwd());
+        const matches = (await glob([toPosix(input)], { cwd: process.cwd(), ignore: DEFAULT_IGNORES, absolute: true, followSymbolicLinks: false, dot: false })).filter((file) => {
+          const relativeToGit = path.relative(gitignore.base, file);
+          if (gitignore.rules && relativeToGit && !relativeToGit.startsWith('..') && gitignore.rules.ignores(toPosix(relativeToGit))) return false;
+          const relativeToConfig = path.relative(options.patternsBase, file);
+          return !(options.ignorePatterns.length && relativeToConfig && !relativeToConfig.startsWith('..') && patterns.ignores(toPosix(relativeToConfig))) && isSourceFile(file);
+        });
+        if (matches.length) {
+          for (const file of matches) result.add(path.normalize(file));
+          continue;
+        }
+        messages.push({ file: absolute, level: 'error', message: `no such file or directory: no files match the pattern ${input}` });
+        continue;
+      }
       messages.push({ file: absolute, level: 'error', message: `no such file or directory: ${input}` });
       continue;
     }
