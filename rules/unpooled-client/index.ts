@@ -63,7 +63,7 @@ export default rule;
 
 function clientKind(node: NewExpression | CallExpression): ClientKind | undefined {
   const callee = node.getExpression();
-  const binding = importedBinding(callee);
+  const binding = importedBinding(callee) ?? requiredBinding(callee);
   if (!binding) return undefined;
   // Prisma 7 generates the client into the project (`output = "../generated/prisma"`).
   if (binding.exportName === 'PrismaClient' && Node.isNewExpression(node) && (binding.module === '@prisma/client' || /(^|\/)(generated|prisma)(\/|$)/.test(binding.module))) {
@@ -81,6 +81,22 @@ function clientKind(node: NewExpression | CallExpression): ClientKind | undefine
     return client.kind;
   }
   return undefined;
+}
+
+/** `const { Client } = require('pg')`: the binding a destructured require gives. */
+function requiredBinding(callee: Node): { module: string; exportName: string; file?: string } | undefined {
+  if (!Node.isIdentifier(callee)) return undefined;
+  const declaration = callee.getSymbol()?.getDeclarations()[0];
+  if (!declaration || !Node.isBindingElement(declaration)) return undefined;
+  const variable = declaration.getParent()?.getParent();
+  if (!variable || !Node.isVariableDeclaration(variable)) return undefined;
+  const initializer = variable.getInitializer();
+  if (!initializer || !Node.isCallExpression(initializer) || initializer.getExpression().getText() !== 'require') return undefined;
+  const [specifier] = initializer.getArguments();
+  if (!specifier || !Node.isStringLiteral(specifier)) return undefined;
+  const module = specifier.getLiteralValue();
+  if (module.startsWith('.')) return undefined;
+  return { module: module === 'mysql2/promise' ? 'mysql2' : module.replace(/^node:/, ''), exportName: (declaration.getPropertyNameNode() ?? declaration.getNameNode()).getText() };
 }
 
 function checkConstruction(context: RuleContext, created: NewExpression | CallExpression, kind: ClientKind): void {
