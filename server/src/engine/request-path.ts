@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
-import { originOf } from './provenance';
+import { importOrigin, originOf, type Origin } from './provenance';
 import { enclosingFunction, isFunctionLike, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -217,7 +217,8 @@ function calleesOf(body: Node): { call: CallExpression | NewExpression; callee: 
         for (const callee of resolveCallees(node)) result.push({ call: node, callee });
         // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
         for (const argument of node.getArguments()) {
-          if (Node.isIdentifier(argument) || Node.isPropertyAccessExpression(argument)) {
+          // Plain names and `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
+          if (Node.isIdentifier(argument) || (Node.isPropertyAccessExpression(argument) && Node.isThisExpression(argument.getExpression()))) {
             for (const callee of functionsOf(argument)) result.push({ call: node, callee });
           }
         }
@@ -365,7 +366,12 @@ function nextEntries(file: SourceFile): EntryPoint[] {
 }
 
 function frameworkOf(receiver: Node): string | undefined {
-  const origin = originOf(receiver);
+  // Imports first: following declarations is far cheaper than asking for the receiver's type, which
+  // type-checks the file. Types answer when the receiver is a parameter (`fastify` in a plugin).
+  return frameworkOfOrigin(importOrigin(receiver, 0)) ?? frameworkOfOrigin(originOf(receiver));
+}
+
+function frameworkOfOrigin(origin: Origin | undefined): string | undefined {
   if (!origin) return undefined;
   for (const module of origin.modules) {
     const name = module.startsWith('@types/') ? module.slice('@types/'.length) : module;
