@@ -104,7 +104,9 @@ describe('CLI formats (built binary)', function () {
   it('json stays ESLint-compatible, with fixable counts', function () {
     const { status, stdout } = run(['--format', 'json', path.join(FIXTURES, 'redis-keys', 'ioredis-keys.ts')]);
     assert.equal(status, 1);
-    const [result] = JSON.parse(stdout) as { errorCount: number; fixableErrorCount: number; messages: { severity: number; fix?: unknown }[] }[];
+    const [result] = JSON.parse(stdout) as { errorCount: number; fixableErrorCount: number; fatalErrorCount: number; suppressedMessages: unknown[]; messages: { severity: number; fix?: unknown }[] }[];
+    assert.equal(result.fatalErrorCount, 0);
+    assert.deepEqual(result.suppressedMessages, []);
     assert.equal(result.errorCount, result.messages.filter((m) => m.severity === 2).length);
     assert.equal(result.fixableErrorCount, result.messages.filter((m) => m.severity === 2 && m.fix).length);
     assert.ok(result.fixableErrorCount >= 1);

@@ -25,6 +25,11 @@ export interface EslintResult {
   warningCount: number;
   fixableErrorCount: number;
   fixableWarningCount: number;
+  /** Files the engine could not analyse (unreadable, a rule crashed): ESLint's fatal errors. */
+  fatalErrorCount: number;
+  /** Shape-compatible with ESLint 9; scalelint reports suppressed findings nowhere. */
+  suppressedMessages: [];
+  usedDeprecatedRules: [];
   source?: string;
 }
 
@@ -71,6 +76,9 @@ export function toEslintResults(results: readonly FileResult[]): EslintResult[] 
       warningCount: warnings.length,
       fixableErrorCount: errors.filter((m) => m.fix).length,
       fixableWarningCount: warnings.filter((m) => m.fix).length,
+      fatalErrorCount: result.messages.filter((message) => message.level === 'error').length,
+      suppressedMessages: [],
+      usedDeprecatedRules: [],
     };
   });
 }
