@@ -65,7 +65,15 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
     if (!(Node.isNewExpression(first) && first.getExpression().getText() === 'Request' && setsAnyOf(first.getArguments()[1], outbound.timeoutKeys) === 'no')) return;
   }
   const options = outbound.optionsIndex === undefined ? undefined : args[outbound.optionsIndex];
-  if (setsAnyOf(options, outbound.timeoutKeys) !== 'no') return;
+  const presence = setsAnyOf(options, outbound.timeoutKeys);
+  let callers: CallExpression[] = [];
+  if (presence === 'unknown') {
+    // `api(path, init)` passing its caller's options through: the callers decide, so ask them.
+    callers = callersWithoutTimeout(options, outbound.timeoutKeys);
+    if (callers.length === 0) return;
+  } else if (presence !== 'no') {
+    return;
+  }
   if (receiverHasTimeout(outbound) !== 'no') return;
   if (isGuarded(context, call)) return;
   if (client === 'node-http' && handlesSocketTimeout(call)) return;
@@ -76,13 +84,16 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
     ? ` It runs per ${requestPath.entry.perJob ? 'job' : 'request'} (${RequestPaths.describe(requestPath)}), so every stuck call keeps a ${requestPath.entry.perJob ? 'worker slot' : 'client request'} waiting with it.`
     : '';
   const remedy = client === 'axios' ? `Set timeout (per call, or once on axios.create).` : client === 'got' ? `Set timeout: { request: ms }.` : `Pass signal: AbortSignal.timeout(ms).`;
+  const through = callers.length
+    ? ` Its options come from the caller, and ${callers.length === 1 ? 'a call' : `${callers.length} calls`} (${callers.map((caller) => `${caller.getSourceFile().getBaseName()}:${caller.getStartLineNumber()}`).join(', ')}) pass none that bound it.`
+    : '';
   context.report({
     node: call,
     message:
-      `${outbound.display} has no timeout: ${WHY[client]}. A slow or hung dependency keeps the socket, this call and everything waiting on it open; ` +
+      `${outbound.display} has no timeout: ${WHY[client]}.${through} A slow or hung dependency keeps the socket, this call and everything waiting on it open; ` +
       `under load they pile up until the service runs out of sockets or memory, and the outage spreads to its callers.${where} ${remedy}`,
-    related: requestPath ? RequestPaths.evidence(requestPath) : [],
-    fixes: timeoutFix(context, outbound, ms),
+    related: [...callers.map((caller) => ({ node: caller, message: 'called here without a timeout' })), ...(requestPath ? RequestPaths.evidence(requestPath) : [])],
+    fixes: callers.length ? defaultTimeoutFix(context, outbound, options!, ms) : timeoutFix(context, outbound, ms),
   });
 }
 
@@ -160,6 +171,43 @@ function timeoutFix(context: RuleContext, outbound: OutboundCall, ms: number): F
   if (Node.isObjectLiteralExpression(options)) return [{ title, kind, edits: [insertProperty(file, options, property)] }];
   // Options built elsewhere: spread them, so the shared object stays as it is (needs a look: it may be reused).
   return [{ title, kind: 'suggestion', edits: [{ file, start: options.getStart(), end: options.getEnd(), newText: `{ ...${options.getText()}, ${property} }` }] }];
+}
+
+/**
+ * When the options are a parameter of the enclosing function, the calls of that function (across files)
+ * that pass nothing, or options without a timeout. Empty when any answer is unknown.
+ */
+function callersWithoutTimeout(options: Node | undefined, keys: readonly string[]): CallExpression[] {
+  if (!options || !Node.isIdentifier(options)) return [];
+  const parameter = options.getSymbol()?.getDeclarations()[0];
+  if (!parameter || !Node.isParameterDeclaration(parameter)) return [];
+  const fn = parameter.getParent();
+  if (!fn || !(Node.isFunctionDeclaration(fn) || Node.isArrowFunction(fn) || Node.isFunctionExpression(fn) || Node.isMethodDeclaration(fn))) return [];
+  const index = fn.getParameters().indexOf(parameter);
+  const owner = fn.getParent();
+  const nameNode = Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn) ? fn.getNameNode() : owner && Node.isVariableDeclaration(owner) ? owner.getNameNode() : undefined;
+  if (!nameNode || !Node.isIdentifier(nameNode)) return [];
+  const missing: CallExpression[] = [];
+  let calls = 0;
+  for (const reference of referencesOf(nameNode, true)) {
+    const parent = reference.getParent();
+    const callee = parent && Node.isPropertyAccessExpression(parent) && parent.getNameNode() === reference ? parent : reference;
+    const call = callee.getParent();
+    if (!call || !Node.isCallExpression(call) || call.getExpression() !== callee) continue;
+    calls++;
+    const found = setsAnyOf(call.getArguments()[index], keys);
+    if (found === 'unknown') return [];
+    if (found === 'no') missing.push(call);
+  }
+  return calls > 0 ? missing : [];
+}
+
+/** Keep the caller's own deadline when it passes one: `{ ...init, signal: init?.signal ?? AbortSignal.timeout(ms) }`. */
+function defaultTimeoutFix(context: RuleContext, outbound: OutboundCall, options: Node, ms: number): Fix[] {
+  const name = options.getText();
+  const value = outbound.client === 'axios' ? `timeout: ${name}?.timeout ?? ${ms}` : outbound.client === 'got' ? '' : `signal: ${name}?.signal ?? AbortSignal.timeout(${ms})`;
+  if (!value) return [];
+  return [{ title: `Default to a ${ms} ms timeout when the caller passes none`, kind: 'suggestion', edits: [{ file: context.filePath, start: options.getStart(), end: options.getEnd(), newText: `{ ...${name}, ${value} }` }] }];
 }
 
 function insertProperty(file: string, object: ObjectLiteralExpression, property: string) {
