@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { RULES } from '../../rules';
 import { ANALYSIS_BUDGET, Engine } from '../../server/src/engine/engine';
 import { callsIn } from '../../server/src/engine/rule-kit';
+import { DEFAULT_DOCS_BASE_URL, guidePath } from '../../server/src/engine/docs';
+import { REPO_ROOT } from '../harness';
 import type { Rule } from '../../server/src/engine/types';
 
 const FLAGGED = `import Redis from 'ioredis';\nconst redis = new Redis();\nexport const all = () => redis.keys('user:*');\n`;
@@ -68,6 +70,10 @@ describe('reliability: engine failure boundaries', function () {
     assert.equal(budget.length, 1, JSON.stringify(result.findings.map((f) => f.ruleId)));
     assert.equal(budget[0].severity, 'info');
     assert.match(budget[0].message, /budget of 200 ms \(analysisBudgetMs\), so slow, after did not check it/);
+    // Its link leads to the page that explains analysisBudgetMs, shipped offline.
+    const page = guidePath(decodeURIComponent(budget[0].docsUrl.slice(DEFAULT_DOCS_BASE_URL.length)));
+    assert.equal(page, 'docs/configuration.md');
+    assert.match(fs.readFileSync(path.join(REPO_ROOT, page), 'utf8'), /analysisBudgetMs/);
     assert.ok(!result.findings.some((f) => f.ruleId === 'after'), 'rules after the budget ran out must not run');
     assert.ok(result.findings.some((f) => f.ruleId === 'redis-keys'), 'findings from before the budget ran out are kept');
     assert.deepEqual(result.messages.filter((m) => m.level === 'error'), []);

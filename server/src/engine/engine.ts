@@ -349,8 +349,7 @@ function isCommentAt(sourceFile: SourceFile, offset: number): boolean {
 
 /**
  * Fingerprints survive line moves and unrelated edits: they hash the rule, the file, the flagged code
- * (whitespace folded), the enclosing declarations' names, the rule's own key and the occurrence number
- * among identical hashes in the file.
+ * (whitespace folded), the rule's own key and the occurrence number among identical hashes in the file.
  */
 function assignFingerprints(findings: Finding[], text: string, relativePath: string): void {
   const seen = new Map<string, number>();
