@@ -1,5 +1,25 @@
 // Quick-fixes for n-plus-one sites: batch the per-item lookup, hoist loop-invariant I/O, or load
 // through a per-request DataLoader. Detection (../index.ts) hands each site over; nothing here detects.
+import { BudgetExceeded } from '../../../server/src/engine/budget';
+import type { Fix } from '../../../server/src/engine/types';
 import type { NPlusOneFixer } from '../site';
+import { hoistFix } from './hoist';
+import { ormLookupFix } from './orm';
+import { redisLookupFix } from './redis';
+import { sqlLookupFix } from './sql';
 
-export const fixesFor: NPlusOneFixer = () => [];
+/** The best rewrite first: the harness, fix-all and --fix take the first fix of a finding. */
+export const fixesFor: NPlusOneFixer = (site, context) => {
+  try {
+    if (site.invariant) return hoistFix(site, context);
+    for (const fixer of [sqlLookupFix, ormLookupFix, redisLookupFix]) {
+      const fixes: Fix[] = fixer(site, context);
+      if (fixes.length > 0) return fixes;
+    }
+    return [];
+  } catch (error) {
+    // A rewrite we cannot build is no reason to lose the finding itself.
+    if (error instanceof BudgetExceeded) throw error;
+    return [];
+  }
+};

@@ -1,0 +1,80 @@
+// The n-plus-one quick-fixes on their own: the real engine, I/O resolver and summaries, with the sites
+// built here from the fixture code (a small stand-in for detection, so the fixers are tested even where
+// detection would word or place a finding differently). The fixture harness (fixtures.test.ts) runs the
+// same fixtures end to end through the registered rule.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Engine } from '../server/src/engine/engine';
+import { applyTextEdits } from '../server/src/engine/text';
+import type { FileResult } from '../server/src/engine/types';
+import { FIXTURES, typeErrors } from './harness';
+import { siteRule } from './n-plus-one-sites';
+
+const DIR = path.join(FIXTURES, 'n-plus-one', 'fixes');
+
+let results: FileResult[];
+
+function resultFor(name: string): FileResult {
+  const result = results.find((r) => path.basename(r.file) === name);
+  assert.ok(result, `${name} was not analysed`);
+  return result;
+}
+
+/** Fix kinds by line, first fix of each finding. */
+function kinds(name: string): Record<number, string> {
+  return Object.fromEntries(resultFor(name).findings.map((f) => [f.range.start.line, f.fixes[0]?.kind ?? 'none']));
+}
+
+function lineOf(name: string, text: string): number {
+  const lines = fs.readFileSync(path.join(DIR, name), 'utf8').split('\n');
+  const index = lines.findIndex((line) => line.includes(text));
+  assert.ok(index >= 0, `no line with ${text} in ${name}`);
+  return index + 1;
+}
+
+describe('n-plus-one quick-fixes', function () {
+  this.timeout(120000);
+  before(async function () {
+    const engine = new Engine({ rules: [siteRule], root: DIR });
+    ({ results } = await engine.analyzePaths([DIR]));
+  });
+
+  for (const file of fs.readdirSync(DIR).filter((f) => f.endsWith('.fixed.ts')).sort()) {
+    const source = file.replace(/\.fixed\.ts$/, '.ts');
+    it(`${source}: the first fix of every site gives ${file}`, function () {
+      const result = resultFor(source);
+      const edits = result.findings.flatMap((finding) => finding.fixes[0]?.edits.filter((edit) => edit.file === result.file) ?? []);
+      assert.ok(edits.length > 0, 'no fix offered');
+      const fixed = applyTextEdits(result.text, edits);
+      assert.equal(fixed, fs.readFileSync(path.join(DIR, file), 'utf8'));
+    });
+  }
+
+  it('offers a safe fix only where the rewrite is equivalent', function () {
+    const expected: [string, string, string, string?][] = [
+      ['pg-lookup.ts', 'name, email FROM customers WHERE id = $1', 'fix'],
+      ['pg-lookup.ts', 'SELECT * FROM customers WHERE id = $1', 'fix'],
+      ['pg-lookup.ts', 'SELECT email FROM customers', 'none', 'rows without the key column cannot be grouped'],
+      ['pg-lookup.ts', 'exchange_rates', 'fix', 'a loop-invariant read is hoisted'],
+      ['redis-lookup.ts', 'redis.get(', 'fix'],
+      ['redis-lookup.ts', 'redis.hget(', 'fix'],
+      ['prisma-lookup.ts', 'const author = await prisma.user.findUnique', 'fix'],
+      ['prisma-lookup.ts', 'select: { id: true, email: true }', 'fix'],
+      ['typeorm-lookup.ts', 'findOneBy', 'fix'],
+      ['typeorm-find-one.ts', 'findOne(', 'fix'],
+      ['sequelize-lookup.ts', 'findOne(', 'fix'],
+      ['sequelize-find-by-pk.ts', 'findByPk(', 'suggestion', 'the primary key is `id` only by convention'],
+      ['mongoose-lookup.ts', 'findById(', 'fix'],
+      ['mongoose-lookup.ts', 'findOne({ handle', 'suggestion', 'handle may not be unique'],
+    ];
+    for (const [file, text, kind, why] of expected) {
+      assert.equal(kinds(file)[lineOf(file, text)], kind, `${file}: ${text}${why ? ` (${why})` : ''}`);
+    }
+  });
+
+  it('fixed outputs type-check against the real library declarations', function () {
+    const fixed = fs.readdirSync(DIR).filter((f) => f.endsWith('.fixed.ts')).map((f) => path.join(DIR, f));
+    assert.deepEqual(typeErrors(path.join(FIXTURES, 'tsconfig.json'), fixed), []);
+  });
+});
