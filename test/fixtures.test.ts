@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEMO, FIXTURES, REPO_ROOT, analyzeFolder, applyFirstFixes, compare, fixtureFiles, parseExpectations, ruleFixtureFolders, typeErrors, type FolderRun } from './harness';
+import { DEMO, FIXTURES, REGISTERED, REPO_ROOT, analyzeFolder, applyFirstFixes, compare, fixtureFiles, parseExpectations, ruleFixtureFolders, typeErrors, type FolderRun } from './harness';
 
 function fixedTwinOf(file: string): string | undefined {
   const twin = file.replace(/(\.[cm]?[jt]sx?)$/, '.fixed$1');
@@ -34,6 +34,8 @@ describe('rule fixtures', function () {
         const twin = fixedTwinOf(file);
         if (!twin) continue;
         it(`quick-fixes ${path.basename(file)} into ${path.basename(twin)} and the findings go away`, function () {
+          // Like expectations of a rule not registered yet, its fixed outputs are pending until it is.
+          if (!REGISTERED.has(folder)) this.skip();
           const result = run.results.find((r) => r.file === file);
           assert.ok(result, `${file} was not analysed`);
           const { text, applied } = applyFirstFixes(result.text, file, result.findings, folder);
