@@ -57,6 +57,8 @@ describe('n-plus-one quick-fixes', function () {
       ['pg-lookup.ts', 'SELECT * FROM customers WHERE id = $1', 'fix'],
       ['pg-lookup.ts', 'SELECT email FROM customers', 'none', 'rows without the key column cannot be grouped'],
       ['pg-lookup.ts', 'exchange_rates', 'fix', 'a loop-invariant read is hoisted'],
+      ['mysql-lookup.ts', 'WHERE sku = ?', 'suggestion', 'MySQL compares strings by collation, a Map does not'],
+      ['mysql-lookup.ts', 'WHERE product_id = ?', 'fix'],
       ['redis-lookup.ts', 'redis.get(', 'fix'],
       ['redis-lookup.ts', 'redis.hget(', 'fix'],
       ['prisma-lookup.ts', 'const author = await prisma.user.findUnique', 'fix'],

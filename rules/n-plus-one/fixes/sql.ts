@@ -63,7 +63,10 @@ export function sqlLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   if (!batchedSql) return [];
   const file = context.filePath;
   const before = batchCode(call, sqlNode, paramsNode, batchedSql, keys, lookup, names, anchor, library);
-  const equivalent = isStableCollection(site.collection) && isUnconditional(call, body) && loopOnlyReads(site, body, context) && !(library === 'mysql2' && site.io.method !== 'query');
+  // MySQL compares strings by collation (case- and trailing-space-insensitive by default); a Map does not.
+  const keyType = key.getType();
+  const exactKeys = library === 'pg' || keyType.isNumber() || keyType.isNumberLiteral();
+  const equivalent = exactKeys && isStableCollection(site.collection) && isUnconditional(call, body) && loopOnlyReads(site, body, context) && !(library === 'mysql2' && site.io.method !== 'query');
   const clause = library === 'pg' ? '= ANY($1)' : 'IN (?)';
   return [{
     title: `Fetch the ${lookup.table} rows of all items with one ${clause} query before the loop`,
@@ -94,8 +97,13 @@ function batchCode(call: CallExpression, sqlNode: Node, paramsNode: Node, batche
   const { indent, unit } = anchor;
   const callText = call.getText();
   const offset = call.getStart();
+  // mysql2's execute() sends one prepared-statement value per `?`; only query() expands a list for IN (?).
+  const callee = call.getExpression();
+  const head = library === 'mysql2' && Node.isPropertyAccessExpression(callee) && callee.getName() === 'execute'
+    ? `${callee.getExpression().getText()}.query${callText.slice(callee.getEnd() - offset, sqlNode.getStart() - offset)}`
+    : callText.slice(0, sqlNode.getStart() - offset);
   const splice = (keysText: string): string =>
-    callText.slice(0, sqlNode.getStart() - offset) + batchedSql + callText.slice(sqlNode.getEnd() - offset, paramsNode.getStart() - offset) + `[${keysText}]` + callText.slice(paramsNode.getEnd() - offset);
+    head + batchedSql + callText.slice(sqlNode.getEnd() - offset, paramsNode.getStart() - offset) + `[${keysText}]` + callText.slice(paramsNode.getEnd() - offset);
   const property = /^[A-Za-z_$][\w$]*$/.test(lookup.column) ? `.${lookup.column}` : `[${JSON.stringify(lookup.column)}]`;
   const lines: string[] = [];
   if (library === 'pg') {
