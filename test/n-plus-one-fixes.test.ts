@@ -6,9 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../server/src/engine/engine';
-import { applyTextEdits } from '../server/src/engine/text';
 import type { FileResult } from '../server/src/engine/types';
-import { FIXTURES, typeErrors } from './harness';
+import { FIXTURES, applyFirstFixes, typeErrors } from './harness';
 import { siteRule } from './n-plus-one-sites';
 
 const DIR = path.join(FIXTURES, 'n-plus-one', 'fixes');
@@ -44,10 +43,10 @@ describe('n-plus-one quick-fixes', function () {
     const source = file.replace(/\.fixed\.ts$/, '.ts');
     it(`${source}: the first fix of every site gives ${file}`, function () {
       const result = resultFor(source);
-      const edits = result.findings.flatMap((finding) => finding.fixes[0]?.edits.filter((edit) => edit.file === result.file) ?? []);
-      assert.ok(edits.length > 0, 'no fix offered');
-      const fixed = applyTextEdits(result.text, edits);
-      assert.equal(fixed, fs.readFileSync(path.join(DIR, file), 'utf8'));
+      const { text, applied } = applyFirstFixes(result.text, result.file, result.findings, 'n-plus-one');
+      assert.equal(applied.length, result.findings.filter((finding) => finding.fixes.length > 0).length, 'a fix overlapped another');
+      assert.ok(applied.length > 0, 'no fix offered');
+      assert.equal(text, fs.readFileSync(path.join(DIR, file), 'utf8'));
     });
   }
 
@@ -69,6 +68,9 @@ describe('n-plus-one quick-fixes', function () {
       ['sequelize-find-by-pk.ts', 'findByPk(', 'suggestion', 'the primary key is `id` only by convention'],
       ['mongoose-lookup.ts', 'findById(', 'fix'],
       ['mongoose-lookup.ts', 'findOne({ handle', 'suggestion', 'handle may not be unique'],
+      ['helpers.ts', 'getProduct(line.productId)', 'suggestion', 'a helper: DataLoader'],
+      ['http-per-item.ts', 'axios.get<Quote>', 'suggestion', 'HTTP: DataLoader keyed by URL'],
+      ['http-per-item.ts', 'await fetch(', 'none', 'a Response body cannot be shared between repeated keys'],
     ];
     for (const [file, text, kind, why] of expected) {
       assert.equal(kinds(file)[lineOf(file, text)], kind, `${file}: ${text}${why ? ` (${why})` : ''}`);

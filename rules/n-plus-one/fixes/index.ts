@@ -3,6 +3,7 @@
 import { BudgetExceeded } from '../../../server/src/engine/budget';
 import type { Fix } from '../../../server/src/engine/types';
 import type { NPlusOneFixer } from '../site';
+import { dataLoaderFix } from './dataloader';
 import { hoistFix } from './hoist';
 import { ormLookupFix } from './orm';
 import { redisLookupFix } from './redis';
@@ -16,7 +17,7 @@ export const fixesFor: NPlusOneFixer = (site, context) => {
       const fixes: Fix[] = fixer(site, context);
       if (fixes.length > 0) return fixes;
     }
-    return [];
+    return dataLoaderFix(site, context);
   } catch (error) {
     // A rewrite we cannot build is no reason to lose the finding itself.
     if (error instanceof BudgetExceeded) throw error;
