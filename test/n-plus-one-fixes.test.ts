@@ -71,6 +71,9 @@ describe('n-plus-one quick-fixes', function () {
       ['helpers.ts', 'getProduct(line.productId)', 'suggestion', 'a helper: DataLoader'],
       ['http-per-item.ts', 'axios.get<Quote>', 'suggestion', 'HTTP: DataLoader keyed by URL'],
       ['http-per-item.ts', 'await fetch(', 'none', 'a Response body cannot be shared between repeated keys'],
+      ['unsafe-rewrites.ts', "WHERE id = $1', [order.customerId]", 'suggestion', 'behind an if: batching reads keys the loop skips'],
+      ['unsafe-rewrites.ts', 'redis.get(', 'suggestion', 'the loop writes what it reads'],
+      ['unsafe-rewrites.ts', '[customerId]', 'fix', 'the key alias is followed and the collection named once'],
     ];
     for (const [file, text, kind, why] of expected) {
       assert.equal(kinds(file)[lineOf(file, text)], kind, `${file}: ${text}${why ? ` (${why})` : ''}`);

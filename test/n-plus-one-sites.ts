@@ -15,6 +15,7 @@ function siteOf(call: CallExpression | TaggedTemplateExpression, context: RuleCo
   if (!path) return undefined;
   for (let node: Node | undefined = call.getParent(); node; node = node.getParent()) {
     if (Node.isForOfStatement(node)) {
+      if (call.getPos() < node.getStatement().getPos()) return undefined; // the collection is read once
       const declaration = node.getInitializer();
       const item = Node.isVariableDeclarationList(declaration) ? declaration.getDeclarations()[0]?.getNameNode() : undefined;
       return finish({ kind: 'for-of', loop: node, collection: node.getExpression(), item, perItemCall: call, io: path.io, via: path.via, invariant: false });

@@ -5,7 +5,7 @@ import { Node, SourceFile, ts } from 'ts-morph';
 import { freshName, quoteOf } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { anchorOf, camel, dependsOnlyOnItem, isLoopInvariant, isPureKey, itemBinding } from './shape';
+import { anchorOf, camel, freshLocal, isLoopInvariant, isRead } from './shape';
 
 const STREAMED = new Set(['fetch', 'node-fetch', 'undici', 'node-http']);
 
@@ -15,25 +15,31 @@ export function dataLoaderFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   if (!Node.isCallExpression(call) || site.kind === 'field-resolver' || insideBatchFunction(site.loop)) return [];
   // A fetch Response body can be read once: a loader sharing it between repeated keys would break.
   if (site.via.length === 0 && STREAMED.has(site.io.library)) return [];
+  // A direct query has a set-based form or none; a loader around the driver call itself adds nothing.
+  if (site.via.length === 0 && site.io.kind !== 'http') return [];
+  // A loader caches and deduplicates: right for reads only.
+  if (!context.summaries.ioOfCall(call).every((path) => isRead(path.io))) return [];
   const callee = call.getExpression();
   if (!isNamePath(callee) || !isLoopInvariant(callee, site)) return [];
-  const binding = itemBinding(site);
   const anchor = anchorOf(site);
-  if (!binding || !anchor) return [];
+  if (!anchor) return [];
   // One argument varies with the item (the key); the others are the same for every item.
   const args = call.getArguments();
   const varying = args.filter((argument) => !isLoopInvariant(argument, site));
   if (varying.length !== 1) return [];
   const [key] = varying;
-  if (!isPureKey(key) || !dependsOnlyOnItem(key, site, binding.declared) || Node.isSpreadElement(key)) return [];
+  // The key is evaluated where the call was, in the loop: any expression will do but a spread.
+  if (Node.isSpreadElement(key)) return [];
+  // Loader keys compare by identity: a fresh array or object per item would never be shared.
+  if (Node.isArrayLiteralExpression(key) || Node.isObjectLiteralExpression(key)) return [];
 
   const edits: TextEdit[] = [];
   const loaderClass = dataLoaderImport(context.sourceFile, context.filePath, edits);
   if (!loaderClass) return [];
-  const name = freshName(context.sourceFile, `${loaderStem(callee, site)}Loader`);
+  const name = freshLocal(anchor.statement, `${loaderStem(callee, site)}Loader`);
   const position = args.indexOf(key);
-  const keyParam = freshName(context.sourceFile, 'key');
-  const keysParam = freshName(context.sourceFile, 'keys');
+  const keyParam = freshLocal(anchor.statement, 'key', [name]);
+  const keysParam = freshLocal(anchor.statement, 'keys', [name, keyParam]);
   const typeArgs = call.getTypeArguments().length > 0 ? `<${call.getTypeArguments().map((t) => t.getText()).join(', ')}>` : '';
   const perKey = `${callee.getText()}${typeArgs}(${args.map((argument, i) => (i === position ? keyParam : argument.getText())).join(', ')})`;
   const type = key.getType();

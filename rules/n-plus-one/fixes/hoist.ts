@@ -1,10 +1,9 @@
 // Loop-invariant I/O: the same call with the same arguments on every iteration. Run it once above the
 // loop and reuse the answer.
 import { Node, SyntaxKind, ts, VariableDeclarationKind, VariableStatement } from 'ts-morph';
-import { freshName } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { anchorOf, awaitedUse, isRead, isLoopInvariant, isUnconditional, loopOnlyReads, perItemBody } from './shape';
+import { anchorOf, awaitedUse, freshLocal, isRead, isLoopInvariant, isUnconditional, loopOnlyReads, perItemBody } from './shape';
 
 export function hoistFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const anchor = anchorOf(site);
@@ -52,7 +51,7 @@ export function hoistFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   }
 
   // Anywhere else: name the awaited value above the loop and use the name in its place.
-  const name = freshName(context.sourceFile, 'invariantResult');
+  const name = freshLocal(anchor.statement, 'invariantResult');
   return [{
     title,
     kind,

@@ -2,10 +2,10 @@
 // Prisma findUnique → findMany({ where: { f: { in } } }), TypeORM findOne(By) → find(By) with In(),
 // Sequelize findOne/findByPk → findAll with Op.in, Mongoose findOne/findById → find with $in.
 import { CallExpression, Node, ObjectLiteralExpression, SourceFile, SyntaxKind } from 'ts-morph';
-import { freshName, isNameTaken, quoteOf } from '../../../server/src/engine/rule-kit';
+import { quoteOf } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { anchorOf, awaitedUse, camel, capitalize, dependsOnlyOnItem, isLoopInvariant, isPureKey, isStableCollection, isUnconditional, itemBinding, keysExpression, loopOnlyReads, perItemBody, inPlaceOf } from './shape';
+import { anchorOf, awaitedUse, freshLocal, camel, capitalize, isLoopInvariant, itemKey, isUnconditional, itemBinding, keysFor, loopOnlyReads, perItemBody, inPlaceOf } from './shape';
 
 interface Plan {
   /** The set-based call, with `KEYS` where the key list goes. */
@@ -35,12 +35,14 @@ export function ormLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const binding = itemBinding(site);
   const awaited = awaitedUse(call);
   if (!anchor?.canAwait || !body || !binding || !awaited) return [];
-  if (!isPureKey(plan.key) || !dependsOnlyOnItem(plan.key, site, binding.declared)) return [];
+  const keySource = itemKey(plan.key, site, binding.declared);
+  if (!keySource) return [];
   // Everything but the key must be the same for every item, or one call cannot serve them all.
   const others = call.getArguments().flatMap((argument) => argument.getDescendants()).filter((node) => node !== plan.key && !isInside(node, plan.key));
   if (!others.every((node) => !Node.isIdentifier(node) || isLoopInvariant(node, site))) return [];
-  const keys = keysExpression(site, binding.params, plan.key);
-  if (!keys) return [];
+  const keyList = keysFor(site, binding.params, keySource, anchor);
+  if (!keyList) return [];
+  const keys = keyList.text;
 
   let batchText = plan.batchCall(keys);
   if (plan.imports) {
@@ -51,8 +53,9 @@ export function ormLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
 
   const stem = recordStem(awaited, callee.getExpression());
   const plural = stem.endsWith('s') ? `${stem}es` : `${stem}s`;
-  const records = isNameTaken(context.sourceFile, plural) ? freshName(context.sourceFile, `loaded${capitalize(plural)}`) : plural;
-  const byKey = freshName(context.sourceFile, `${plural}By${capitalize(camel(plan.field))}`);
+  const taken = keyList.prelude ? [keyList.edits[0].newText] : [];
+  const records = freshLocal(anchor.statement, plural, taken) === plural ? plural : freshLocal(anchor.statement, `loaded${capitalize(plural)}`, taken);
+  const byKey = freshLocal(anchor.statement, `${plural}By${capitalize(camel(plan.field))}`, [...taken, records]);
   const row = stem; // only the arrow below sees it
   const property = /^[A-Za-z_$][\w$]*$/.test(plan.field) ? `.${plan.field}` : `[${JSON.stringify(plan.field)}]`;
   const rowKey = plan.stringKeys ? `String(${row}${property})` : `${row}${property}`;
@@ -60,14 +63,15 @@ export function ormLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const { indent } = anchor;
   const before = `const ${records} = await ${batchText};\n${indent}const ${byKey} = new Map(${records}.map((${row}) => [${rowKey}, ${row}]));\n${indent}`;
 
-  const safe = plan.exact && isStableCollection(site.collection) && isUnconditional(call, body) && loopOnlyReads(site, body, context);
+  const safe = plan.exact && isUnconditional(call, body) && loopOnlyReads(site, body, context);
   const file = context.filePath;
   return [{
     title: `Load all ${plural} with one ${plan.batchMethod}() before the loop`,
     kind: safe ? 'fix' : 'suggestion',
     edits: [
       ...edits,
-      { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: before },
+      { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: keyList.prelude + before },
+      ...keyList.edits.map((edit) => ({ ...edit, file })),
       { file, start: awaited.getStart(), end: awaited.getEnd(), newText: inPlaceOf(awaited, `${byKey}.get(${lookupKey}) ?? null`) },
     ],
   }];

@@ -1,9 +1,8 @@
 // Redis GET / HGET per item → one MGET (or HMGET of one hash) before the loop and a Map lookup in it.
 import { Node } from 'ts-morph';
-import { freshName } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { anchorOf, awaitedUse, dependsOnlyOnItem, isLoopInvariant, isPureKey, isStableCollection, isUnconditional, itemBinding, keysExpression, loopOnlyReads, perItemBody, inPlaceOf } from './shape';
+import { anchorOf, awaitedUse, freshLocal, isLoopInvariant, itemKey, isUnconditional, itemBinding, keysFor, loopOnlyReads, perItemBody, inPlaceOf } from './shape';
 
 export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const call = site.perItemCall;
@@ -24,17 +23,20 @@ export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] 
   const binding = itemBinding(site);
   const awaited = awaitedUse(call);
   if (!anchor?.canAwait || !body || !binding || !awaited) return [];
-  if (!isPureKey(key) || !dependsOnlyOnItem(key, site, binding.declared)) return [];
+  const keySource = itemKey(key, site, binding.declared);
+  if (!keySource) return [];
   // Map lookups compare strings by value; a Buffer key would be compared by identity.
   if (!key.getType().isString() && !key.getType().isStringLiteral() && !key.getType().isTemplateLiteral()) return [];
-  const keys = keysExpression(site, binding.params, key);
-  if (!keys) return [];
+  const keyList = keysFor(site, binding.params, keySource, anchor);
+  if (!keyList) return [];
+  const keys = keyList.text;
 
   const receiver = callee.getExpression().getText();
   const source = context.sourceFile;
-  const keysName = freshName(source, command === 'GET' ? 'cacheKeys' : 'hashFields');
-  const valuesName = freshName(source, command === 'GET' ? 'cachedValues' : 'hashValues');
-  const byKey = freshName(source, command === 'GET' ? 'cachedByKey' : 'hashValuesByField');
+  const taken = keyList.prelude ? [keyList.edits[0].newText] : [];
+  const keysName = freshLocal(anchor.statement, command === 'GET' ? 'cacheKeys' : 'hashFields', taken);
+  const valuesName = freshLocal(anchor.statement, command === 'GET' ? 'cachedValues' : 'hashValues', [...taken, keysName]);
+  const byKey = freshLocal(anchor.statement, command === 'GET' ? 'cachedByKey' : 'hashValuesByField', [...taken, keysName, valuesName]);
   const batched = command === 'GET'
     ? `${receiver}.${nodeRedis ? 'mGet' : 'mget'}(${keysName})`
     : nodeRedis ? `${receiver}.hmGet(${hash!.getText()}, ${keysName})` : `${receiver}.hmget(${hash!.getText()}, ...${keysName})`;
@@ -47,13 +49,14 @@ export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] 
 
   // Cluster: keys of one MGET must hash to one slot, which item keys seldom do.
   const cluster = /Cluster/.test(callee.getExpression().getType().getText());
-  const safe = !cluster && isStableCollection(site.collection) && isUnconditional(call, body) && loopOnlyReads(site, body, context);
+  const safe = !cluster && isUnconditional(call, body) && loopOnlyReads(site, body, context);
   const file = context.filePath;
   return [{
     title: command === 'GET' ? `Read all keys with one ${nodeRedis ? 'mGet' : 'MGET'} before the loop` : `Read all fields with one ${nodeRedis ? 'hmGet' : 'HMGET'} before the loop`,
     kind: safe ? 'fix' : 'suggestion',
     edits: [
-      { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: before },
+      { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: keyList.prelude + before },
+      ...keyList.edits.map((edit) => ({ ...edit, file })),
       { file, start: awaited.getStart(), end: awaited.getEnd(), newText: inPlaceOf(awaited, `${byKey}.get(${key.getText()}) ?? null`) },
     ],
   }];

@@ -1,6 +1,6 @@
 // What every batching fix needs to know about a site before it writes code: where code can go before
 // the loop, which expression names the per-item key, and whether the rewrite keeps the loop's meaning.
-import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts, VariableDeclarationKind } from 'ts-morph';
 import { callsRunBy, enclosingFunction, isFunctionLike } from '../../../server/src/engine/summaries';
 import { indentOf, indentUnit } from '../../../server/src/engine/rule-kit';
 import type { RuleContext } from '../../../server/src/engine/types';
@@ -27,6 +27,19 @@ export function anchorOf(site: NPlusOneSite): Anchor | undefined {
   const fn = enclosingFunction(node);
   const canAwait = Boolean(fn && 'isAsync' in fn && typeof (fn as { isAsync?: unknown }).isAsync === 'function' && (fn as unknown as { isAsync(): boolean }).isAsync());
   return { statement: node, indent: indentOf(node), unit: indentUnit(node.getSourceFile()), canAwait };
+}
+
+/**
+ * `base`, or `base2`…: a name that neither clashes with nor shadows anything where `at` is, that the
+ * function around it does not use, and that this fix has not taken already (`taken`).
+ */
+export function freshLocal(at: Node, base: string, taken: string[] = []): string {
+  const scope: Node = enclosingFunction(at) ?? at.getSourceFile();
+  const used = new Set<string>(taken);
+  for (const identifier of scope.getDescendantsOfKind(SyntaxKind.Identifier)) used.add(identifier.getText());
+  for (const symbol of at.getProject().getTypeChecker().getSymbolsInScope(at, ts.SymbolFlags.Value)) used.add(symbol.getName());
+  if (!used.has(base)) return base;
+  for (let i = 2; ; i++) if (!used.has(`${base}${i}`)) return `${base}${i}`;
 }
 
 /** The body the per-item code runs in: the loop statement's body or the callback's body. */
@@ -79,6 +92,22 @@ export function dependsOnlyOnItem(node: Node, site: NPlusOneSite, binding: Node)
   });
 }
 
+/**
+ * The expression that computes an item's key from the item alone, for a `.map` before the loop: the key
+ * itself, or the initializer of the loop-local `const` it names (`const id = order.customerId`).
+ */
+export function itemKey(key: Node, site: NPlusOneSite, binding: Node): Node | undefined {
+  if (isPureKey(key) && dependsOnlyOnItem(key, site, binding)) return key;
+  if (!Node.isIdentifier(key)) return undefined;
+  const declarations = key.getSymbol()?.getDeclarations() ?? [];
+  const [declaration] = declarations;
+  if (declarations.length !== 1 || !Node.isVariableDeclaration(declaration) || !isInside(declaration, site.loop) || isInside(declaration, binding)) return undefined;
+  const list = declaration.getParent();
+  if (!Node.isVariableDeclarationList(list) || list.getDeclarationKind() !== VariableDeclarationKind.Const || !Node.isIdentifier(declaration.getNameNode())) return undefined;
+  const initializer = declaration.getInitializer();
+  return initializer && isPureKey(initializer) && dependsOnlyOnItem(initializer, site, binding) ? initializer : undefined;
+}
+
 /** Every name in `node` is declared outside the loop: the expression has the same value before it. */
 export function isLoopInvariant(node: Node, site: NPlusOneSite): boolean {
   return identifiersIn(node).every((identifier) => (identifier.getSymbol()?.getDeclarations() ?? []).every((declaration) => !isInside(declaration, site.loop)));
@@ -113,18 +142,39 @@ export function isStableCollection(node: Node | undefined): boolean {
   return false;
 }
 
-/** `orders.map((order) => key)` for arrays, `Array.from(orders, (order) => key)` for other iterables. */
-export function keysExpression(site: NPlusOneSite, params: string, key: Node): string | undefined {
+export interface Keys {
+  /** `orders.map((order) => order.customerId)`. */
+  text: string;
+  /** Code to put first before the loop: the collection read once into a name, when it is not a name already. */
+  prelude: string;
+  /** Edits in the loop header that read the named collection instead. */
+  edits: { start: number; end: number; newText: string }[];
+}
+
+/**
+ * The list of every item's key, built before the loop: `orders.map((order) => key)` for arrays,
+ * `Array.from(orders, (order) => key)` for other iterables. A collection that is not a plain name
+ * (`await latestOrders()`) is read once into a const that both the keys and the loop use.
+ */
+export function keysFor(site: NPlusOneSite, params: string, key: Node, anchor: Anchor): Keys | undefined {
   const collection = site.collection;
   if (!collection) return undefined;
-  const text = collection.getText();
   const isArray = isArrayLike(collection);
-  const arrow = `(${params}) => ${key.getText()}`;
+  if (!isArray && site.kind !== 'for-of') return undefined; // callbacks of Map/Set forEach get (value, key): not what Array.from passes
+  let text = collection.getText();
+  let prelude = '';
+  const edits: Keys['edits'] = [];
+  if (!isStableCollection(collection)) {
+    const item = site.item && Node.isIdentifier(site.item) ? site.item.getText() : undefined;
+    const name = freshLocal(anchor.statement, item && !item.endsWith('s') ? `${item}s` : 'items');
+    prelude = `const ${name} = ${text};\n${anchor.indent}`;
+    edits.push({ start: collection.getStart(), end: collection.getEnd(), newText: name });
+    text = name;
+  }
   // The key is the item itself: the collection is already the key list.
-  if (isArrayLike(collection) && params === key.getText() && Node.isIdentifier(key)) return text;
-  if (isArray) return `${Node.isIdentifier(collection) || Node.isPropertyAccessExpression(collection) ? text : `(${text})`}.map(${arrow})`;
-  if (site.kind !== 'for-of') return undefined; // callbacks of Map/Set forEach get (value, key): not what Array.from passes
-  return `Array.from(${text}, ${arrow})`;
+  if (isArray && params === key.getText() && Node.isIdentifier(key)) return { text, prelude, edits };
+  const arrow = `(${params}) => ${key.getText()}`;
+  return { text: isArray ? `${text}.map(${arrow})` : `Array.from(${text}, ${arrow})`, prelude, edits };
 }
 
 function isArrayLike(node: Node): boolean {

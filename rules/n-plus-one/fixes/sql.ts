@@ -1,10 +1,9 @@
 // pg / mysql2: a single-key SELECT per item becomes one `= ANY($1)` / `IN (?)` query before the loop,
 // its rows grouped by the key column, and the loop reads its rows from the group.
 import { CallExpression, Node, SyntaxKind } from 'ts-morph';
-import { freshName } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { Anchor, anchorOf, awaitedUse, camel, capitalize, dependsOnlyOnItem, isPureKey, isStableCollection, isUnconditional, itemBinding, keysExpression, loopOnlyReads, outerOf, perItemBody, inPlaceOf } from './shape';
+import { Anchor, anchorOf, awaitedUse, freshLocal, camel, capitalize, itemKey, isUnconditional, itemBinding, keysFor, loopOnlyReads, outerOf, perItemBody, inPlaceOf } from './shape';
 
 /** `SELECT <columns> FROM <table> WHERE <column> = $1 [ORDER BY …]`: a lookup by one key. */
 const LOOKUP = /^\s*select\s+(?<columns>[\s\S]+?)\s+from\s+(?<table>[a-z_][\w.]*|"[^"]+")\s+where\s+(?<column>[a-z_]\w*|"[^"]+")\s*=\s*(?<placeholder>\$1|\?)(?<order>\s+order\s+by\s+[^;$?]*?)?\s*;?\s*$/i;
@@ -50,11 +49,13 @@ export function sqlLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const binding = itemBinding(site);
   const awaited = awaitedUse(call);
   if (!anchor?.canAwait || !body || !binding || !awaited) return [];
-  if (!isPureKey(key) || !dependsOnlyOnItem(key, site, binding.declared)) return [];
-  const keys = keysExpression(site, binding.params, key);
-  if (!keys) return [];
+  const keySource = itemKey(key, site, binding.declared);
+  if (!keySource) return [];
+  const keyList = keysFor(site, binding.params, keySource, anchor);
+  if (!keyList) return [];
+  const keys = keyList.text;
 
-  const names = namesFor(context, lookup);
+  const names = namesFor(anchor.statement, lookup, keyList.prelude ? [keyList.edits[0].newText] : []);
   const lookupText = `${names.groups}.get(String(${key.getText()})) ?? []`;
   const consumer = library === 'pg' ? pgConsumer(awaited, lookupText) : mysqlConsumer(awaited, lookupText);
   if (!consumer) return [];
@@ -66,23 +67,23 @@ export function sqlLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   // MySQL compares strings by collation (case- and trailing-space-insensitive by default); a Map does not.
   const keyType = key.getType();
   const exactKeys = library === 'pg' || keyType.isNumber() || keyType.isNumberLiteral();
-  const equivalent = exactKeys && isStableCollection(site.collection) && isUnconditional(call, body) && loopOnlyReads(site, body, context) && !(library === 'mysql2' && site.io.method !== 'query');
+  const equivalent = exactKeys && isUnconditional(call, body) && loopOnlyReads(site, body, context) && !(library === 'mysql2' && site.io.method !== 'query');
   const clause = library === 'pg' ? '= ANY($1)' : 'IN (?)';
   return [{
     title: `Fetch the ${lookup.table} rows of all items with one ${clause} query before the loop`,
     kind: equivalent ? 'fix' : 'suggestion',
-    edits: [{ file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: before }, { ...consumer, file }],
+    edits: [{ file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: keyList.prelude + before },
+      ...keyList.edits.map((edit) => ({ ...edit, file })), { ...consumer, file }],
   }];
 }
 
-function namesFor(context: RuleContext, lookup: Lookup): { rows: string; groups: string; keys: string } {
+function namesFor(at: Node, lookup: Lookup, taken: string[]): { rows: string; groups: string; keys: string } {
   const stem = camel(lookup.table);
   const singular = stem.endsWith('s') ? stem.slice(0, -1) : stem;
-  return {
-    rows: freshName(context.sourceFile, `${singular}Rows`),
-    groups: freshName(context.sourceFile, `${stem}By${capitalize(camel(lookup.column))}`),
-    keys: freshName(context.sourceFile, `${singular}${capitalize(camel(lookup.column))}s`),
-  };
+  const rows = freshLocal(at, `${singular}Rows`, taken);
+  const groups = freshLocal(at, `${stem}By${capitalize(camel(lookup.column))}`, [...taken, rows]);
+  const keys = freshLocal(at, `${singular}${capitalize(camel(lookup.column))}s`, [...taken, rows, groups]);
+  return { rows, groups, keys };
 }
 
 /** `= $1` → `= ANY($1)`, `= ?` → `IN (?)` in the literal as written (quotes and escapes kept). */
