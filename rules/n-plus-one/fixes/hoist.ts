@@ -3,7 +3,7 @@
 import { Node, SyntaxKind, ts, VariableDeclarationKind, VariableStatement } from 'ts-morph';
 import type { Fix, RuleContext } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
-import { anchorOf, awaitedUse, freshLocal, isRead, isLoopInvariant, isUnconditional, loopOnlyReads, perItemBody } from './shape';
+import { anchorOf, awaitedUse, camel, freshLocal, outerOf, isRead, isLoopInvariant, isUnconditional, loopOnlyReads, perItemBody } from './shape';
 
 export function hoistFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const anchor = anchorOf(site);
@@ -51,13 +51,14 @@ export function hoistFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   }
 
   // Anywhere else: name the awaited value above the loop and use the name in its place.
-  const name = freshLocal(anchor.statement, 'invariantResult');
+  const name = freshLocal(anchor.statement, hoistedName(site));
+  const replaced = outerOf(awaited).node; // `(await q).rows` becomes `result.rows`, not `(result).rows`
   return [{
     title,
     kind,
     edits: [
       { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: `const ${name} = ${awaited.getText()};\n${anchor.indent}` },
-      { file, start: awaited.getStart(), end: awaited.getEnd(), newText: name },
+      { file, start: replaced.getStart(), end: replaced.getEnd(), newText: name },
     ],
   }];
 }
@@ -87,4 +88,23 @@ function nameClashesBeforeLoop(statement: VariableStatement, anchor: Node): bool
   });
   const inScope = new Set(anchor.getProject().getTypeChecker().getSymbolsInScope(anchor, ts.SymbolFlags.Value).map((symbol) => symbol.getName()));
   return names.some((name) => inScope.has(name));
+}
+
+/** `discountsResult` for `SELECT … FROM discounts`, `cachedValue` for a Redis GET, `settings` for `getSettings()`. */
+function hoistedName(site: NPlusOneSite): string {
+  const call = site.perItemCall;
+  if (site.via.length === 0 && site.io.kind === 'sql' && Node.isCallExpression(call)) {
+    const first = call.getArguments()[0];
+    const sql = first && (Node.isStringLiteral(first) || Node.isNoSubstitutionTemplateLiteral(first)) ? first.getLiteralValue() : '';
+    const table = /\bfrom\s+"?([a-z_][\w]*)"?/i.exec(sql)?.[1];
+    if (table) return `${camel(table)}Result`;
+  }
+  if (site.via.length === 0 && site.io.kind === 'redis') return 'cachedValue';
+  if (Node.isCallExpression(call)) {
+    const callee = call.getExpression();
+    const method = Node.isPropertyAccessExpression(callee) ? callee.getName() : callee.getText();
+    const stem = method.replace(/^(get|fetch|load|find|read|query)/, '');
+    if (stem && /^[A-Za-z]\w*$/.test(stem) && stem !== method) return camel(stem);
+  }
+  return 'loopInvariantResult';
 }
