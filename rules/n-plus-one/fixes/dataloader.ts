@@ -84,7 +84,7 @@ function isNamePath(node: Node): boolean {
 function loaderStem(callee: Node, site: NPlusOneSite): string {
   if (site.via.length === 0 && site.io.kind === 'http') return 'response';
   const name = Node.isPropertyAccessExpression(callee) ? callee.getName() : callee.getText();
-  const stripped = name.replace(/^(get|fetch|load|find|read|lookup|query|select)(One|By\w*)?/, '').replace(/(ById|ByKey)$/, '');
+  const stripped = name.replace(/^(get|fetch|load|find|list|read|lookup|query|select)(One|By\w*)?/, '').replace(/(ById|ByKey)$/, '');
   if (stripped) return camel(stripped);
   if (Node.isPropertyAccessExpression(callee)) {
     const owner = callee.getExpression();
