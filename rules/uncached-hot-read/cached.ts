@@ -1,0 +1,223 @@
+// What counts as "a cache stands in front of the read": the read itself, or any call on the chain from the
+// request's entry point down to it, sits behind a cache. Checked at every step so that a cache-aside in the
+// route, in a service or in a helper in another file all count.
+import { CallExpression, ClassDeclaration, Decorator, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { importedBinding } from '../../server/src/engine/io-resolver';
+import type { RequestPath } from '../../server/src/engine/request-path';
+import { enclosingFunction, resolveCallees, type FunctionLike } from '../../server/src/engine/summaries';
+import type { RuleContext } from '../../server/src/engine/types';
+import { isInsideWrapper } from '../missing-timeout/outbound';
+
+type Site = CallExpression | TaggedTemplateExpression | Node;
+
+/** Methods that load through a cache when given a key and a loader (cache-manager, Keyv wrappers, lru-cache). */
+const CACHE_METHODS = new Set(['wrap', 'fetch', 'getOrSet', 'getOrLoad', 'getOrCreate', 'remember', 'rememberForever', 'memoize', 'cached', 'readThrough', 'cacheAside', 'through']);
+/** Memoization libraries whose functions cache what the wrapped function returns. */
+const MEMO_MODULES = new Set(['p-memoize', 'mem', 'memoizee', 'memoize-one', 'lodash.memoize', 'lodash/memoize', 'lodash', 'lodash-es', 'moize', 'micro-memoize', 'fast-memoize', 'async-cache-dedupe']);
+const CACHE_MODULES = new Set(['lru-cache', 'quick-lru', 'lru.min', 'keyv', 'cache-manager', '@nestjs/cache-manager', 'cacheable', '@cacheable/node-cache', 'node-cache', 'ttlcache', '@isaacs/ttlcache', 'toad-cache', 'dataloader']);
+const CACHE_NAME = /cache|memo|lru|keyv/i;
+const CACHE_CONSTRUCTOR = /\bnew\s+(Map|LRUCache|LRU|QuickLRU|Keyv|TTLCache|NodeCache|Cacheable|CacheableMemory)\b|\bcreateCache\s*\(|\bcaching\s*\(/;
+const CACHE_DECORATORS = new Set(['Cacheable', 'Cached', 'Memoize', 'Memoized', 'CacheKey', 'CacheTTL', 'Cache']);
+const LOOP_CALLBACK_METHODS = new Set(['map', 'forEach', 'flatMap', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex']);
+
+/** The read, then each call site on the way up to the entry point: the places a cache may stand. */
+export function sitesOf(read: Site, requestPath: RequestPath): Site[] {
+  return [read, ...[...requestPath.via].reverse()];
+}
+
+/** True when a cache stands in front of the read at some step of its request path. */
+export function isCached(context: RuleContext, read: Site, requestPath: RequestPath): boolean {
+  for (const site of sitesOf(read, requestPath)) {
+    if (isInsideWrapper(site, context.config.cacheWrappers, context.config.dir, isCacheCall)) return true;
+    const fn = enclosingFunction(site);
+    if (!fn) continue;
+    if (isMemoized(site, fn)) return true;
+    if (hasCacheAside(context, fn)) return true;
+    if (hasCacheDecorator(fn)) return true;
+  }
+  return hasCacheDecorator(requestPath.entry.fn);
+}
+
+/** A read inside a loop, or on a chain that passes through one: n-plus-one's finding, not this rule's. */
+export function isInLoop(read: Site, requestPath: RequestPath): boolean {
+  return sitesOf(read, requestPath).some(siteInLoop);
+}
+
+function siteInLoop(site: Site): boolean {
+  let child: Node = site;
+  for (let node = site.getParent(); node; child = node, node = node.getParent()) {
+    if (Node.isForStatement(node) || Node.isForOfStatement(node) || Node.isForInStatement(node) || Node.isWhileStatement(node) || Node.isDoStatement(node)) {
+      // The initializer of a for-of runs once; only the body repeats.
+      if (Node.isForOfStatement(node) || Node.isForInStatement(node)) {
+        if (node.getStatement() === child) return true;
+      } else return true;
+    }
+    if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
+      const parent = node.getParent();
+      if (parent && Node.isCallExpression(parent) && parent.getArguments().includes(node)) {
+        const callee = parent.getExpression();
+        if (Node.isPropertyAccessExpression(callee) && LOOP_CALLBACK_METHODS.has(callee.getName())) return true;
+        continue; // other callbacks run once with their caller
+      }
+      return false;
+    }
+    if (Node.isFunctionDeclaration(node) || Node.isMethodDeclaration(node) || Node.isConstructorDeclaration(node)) return false;
+  }
+  return false;
+}
+
+/** Inside a transaction callback or on a transaction handle: the read must see the transaction's snapshot. */
+export function isInTransaction(read: Site): boolean {
+  const callee = Node.isCallExpression(read) ? read.getExpression() : undefined;
+  if (callee && Node.isPropertyAccessExpression(callee) && /^(trx|tx|transaction|queryRunner)$/i.test(callee.getExpression().getText().replace(/^this\./, ''))) return true;
+  for (let node = read.getParent(); node; node = node.getParent()) {
+    if (Node.isCallExpression(node) && /(^|\.)\$?transaction$/.test(node.getExpression().getText())) return true;
+    if (Node.isFunctionDeclaration(node) || Node.isMethodDeclaration(node)) return false;
+  }
+  return false;
+}
+
+/** `cache.wrap(key, () => read)`, `lru.fetch`, `memoize(fn)`, `new DataLoader(batch)`, a project cache-aside helper. */
+function isCacheCall(outer: Node): boolean {
+  if (Node.isNewExpression(outer)) {
+    const binding = importedBinding(outer.getExpression());
+    return Boolean(binding && CACHE_MODULES.has(binding.module)) || /^DataLoader$/.test(outer.getExpression().getText());
+  }
+  if (!Node.isCallExpression(outer)) return false;
+  const callee = outer.getExpression();
+  const binding = importedBinding(callee);
+  if (binding && (MEMO_MODULES.has(binding.module) || CACHE_MODULES.has(binding.module)) && (!binding.module.startsWith('lodash') || /memoize/i.test(binding.exportName + callee.getText()))) return true;
+  if (Node.isPropertyAccessExpression(callee) && CACHE_METHODS.has(callee.getName()) && CACHE_NAME.test(callee.getExpression().getText())) return true;
+  if (outer.getArguments().length === 0) return false;
+  return resolveCallees(outer).some(isCacheHelper);
+}
+
+/**
+ * A project function that reads a cache and fills it: `getOrLoad(key, ttl, load)` on Redis, a memo over a
+ * module-level Map, the helper the quick-fix writes.
+ */
+function isCacheHelper(fn: FunctionLike): boolean {
+  const body = fn.getBody();
+  if (!body) return false;
+  const text = body.getText();
+  const lookup = /\b([\w$.]*)\.(get|peek|has|getBuffer|hget|hGet)\s*\(/g;
+  for (const match of text.matchAll(lookup)) {
+    const receiver = match[1];
+    if (!receiver || !(CACHE_NAME.test(receiver) || /redis/i.test(receiver))) continue;
+    const escaped = receiver.replace(/[.$]/g, '\\$&');
+    if (new RegExp(`(^|[^\\w$.])${escaped}\\.(set|setex|setEx|hset|hSet)\\s*\\(`).test(text)) return true;
+  }
+  return false;
+}
+
+/**
+ * Cache-aside in the function around a site: it looks a key up and stores into the same cache
+ * (`cache.get(k)` … `cache.set(k, v)`), on an LRU, a module-level or instance Map, Keyv, cache-manager or Redis.
+ */
+function hasCacheAside(context: RuleContext, fn: FunctionLike): boolean {
+  const body = fn.getBody();
+  if (!body) return false;
+  const lookups = new Map<string, CallExpression>();
+  const stores = new Set<string>();
+  for (const call of body.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    const callee = call.getExpression();
+    if (!Node.isPropertyAccessExpression(callee)) continue;
+    const receiver = callee.getExpression().getText();
+    const name = callee.getName();
+    if (['get', 'peek', 'has', 'hget', 'hGet', 'getBuffer'].includes(name)) lookups.set(receiver, call);
+    else if (['set', 'setex', 'setEx', 'hset', 'hSet'].includes(name)) stores.add(receiver);
+  }
+  for (const [receiver, lookup] of lookups) {
+    if (!stores.has(receiver)) continue;
+    if (CACHE_NAME.test(receiver)) return true;
+    const callee = lookup.getExpression() as Node;
+    const target = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : undefined;
+    if (target && isCacheObject(target)) return true;
+    if (context.io.classify(lookup)?.kind === 'redis') return true;
+  }
+  return false;
+}
+
+/** A variable or property initialised with a Map, an LRU, Keyv or a cache manager. */
+function isCacheObject(expression: Node): boolean {
+  const nameNode = Node.isPropertyAccessExpression(expression) ? expression.getNameNode() : expression;
+  for (const declaration of nameNode.getSymbol()?.getDeclarations() ?? []) {
+    if (Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration)) {
+      const initializer = declaration.getInitializer();
+      if (initializer && CACHE_CONSTRUCTOR.test(initializer.getText())) return true;
+      const type = declaration.getTypeNode()?.getText() ?? '';
+      if (/^(Map|LRUCache|Keyv|Cache)\b/.test(type)) return true;
+    }
+    if (Node.isParameterDeclaration(declaration)) {
+      // Nest: `@Inject(CACHE_MANAGER) private cache: Cache`
+      if (declaration.getDecorators().some((decorator) => /CACHE_MANAGER/.test(decorator.getText()))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A memo: the site's result is kept in a module-level variable or an instance property the function checks
+ * first (`settings ??= load()`, `if (!cached || expired) cached = { value: await load(), at: Date.now() }`).
+ */
+function isMemoized(site: Site, fn: FunctionLike): boolean {
+  let node: Node = site;
+  let parent = node.getParent();
+  while (parent && (Node.isAwaitExpression(parent) || Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
+    node = parent;
+    parent = parent.getParent();
+  }
+  if (parent && Node.isBinaryExpression(parent) && parent.getRight() === node) {
+    const operator = parent.getOperatorToken().getKind();
+    if (operator === SyntaxKind.QuestionQuestionEqualsToken || operator === SyntaxKind.BarBarEqualsToken) return isLongLived(parent.getLeft());
+  }
+  const body = fn.getBody();
+  if (!body) return false;
+  // Any long-lived slot the function both fills and tests.
+  for (const assignment of body.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
+    if (assignment.getOperatorToken().getKind() !== SyntaxKind.EqualsToken) continue;
+    const left = assignment.getLeft();
+    if (!isLongLived(left)) continue;
+    const slot = left.getText();
+    const tested = body.getDescendants().some((candidate) => {
+      if (Node.isIfStatement(candidate) || Node.isConditionalExpression(candidate)) {
+        const condition = Node.isIfStatement(candidate) ? candidate.getExpression() : candidate.getCondition();
+        return mentions(condition, slot);
+      }
+      if (Node.isBinaryExpression(candidate)) {
+        const kind = candidate.getOperatorToken().getKind();
+        return (kind === SyntaxKind.QuestionQuestionToken || kind === SyntaxKind.BarBarToken) && mentions(candidate.getLeft(), slot);
+      }
+      return false;
+    });
+    if (tested) return true;
+  }
+  return false;
+}
+
+function mentions(node: Node, slot: string): boolean {
+  const text = node.getText();
+  return new RegExp(`(^|[^\\w$.])${slot.replace(/[.$]/g, '\\$&')}([^\\w$]|$)`).test(text);
+}
+
+/** A module-level `let`, or a property of `this` (a singleton service's field). */
+function isLongLived(target: Node): boolean {
+  if (Node.isPropertyAccessExpression(target)) return Node.isThisExpression(target.getExpression());
+  if (!Node.isIdentifier(target)) return false;
+  for (const declaration of target.getSymbol()?.getDeclarations() ?? []) {
+    if (Node.isVariableDeclaration(declaration) && Node.isSourceFile(declaration.getVariableStatement()?.getParent() ?? declaration)) return true;
+  }
+  return false;
+}
+
+/** `@Cacheable()`, `@CacheTTL()`, `@UseInterceptors(CacheInterceptor)` on the method or its class. */
+function hasCacheDecorator(fn: FunctionLike): boolean {
+  if (!Node.isMethodDeclaration(fn)) return false;
+  const cls = fn.getParent();
+  const decorators: Decorator[] = [...fn.getDecorators(), ...(cls && Node.isClassDeclaration(cls) ? (cls as ClassDeclaration).getDecorators() : [])];
+  return decorators.some((decorator) => {
+    const name = decorator.getName();
+    if (CACHE_DECORATORS.has(name)) return true;
+    return name === 'UseInterceptors' && decorator.getArguments().some((arg) => /CacheInterceptor\b/.test(arg.getText()));
+  });
+}
