@@ -20,6 +20,9 @@ function siteOf(call: CallExpression | TaggedTemplateExpression, context: RuleCo
       const item = Node.isVariableDeclarationList(declaration) ? declaration.getDeclarations()[0]?.getNameNode() : undefined;
       return finish({ kind: 'for-of', loop: node, collection: node.getExpression(), item, perItemCall: call, io: path.io, via: path.via, invariant: false });
     }
+    if (isFieldResolver(node)) {
+      return finish({ kind: 'field-resolver', loop: node, callback: node, item: (node as unknown as { getParameters(): { getNameNode(): Node }[] }).getParameters()[0]?.getNameNode(), perItemCall: call, io: path.io, via: path.via, invariant: false });
+    }
     if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
       const iterating = node.getParent();
       if (!iterating || !Node.isCallExpression(iterating)) return undefined;
@@ -33,6 +36,23 @@ function siteOf(call: CallExpression | TaggedTemplateExpression, context: RuleCo
     if (Node.isFunctionDeclaration(node) || Node.isMethodDeclaration(node)) return undefined;
   }
   return undefined;
+}
+
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** `{ Post: { author: (post) => … } }`: a resolver of a field of a non-root type in a resolver map. */
+function isFieldResolver(node: Node): boolean {
+  const fn = Node.isArrowFunction(node) || Node.isFunctionExpression(node) ? node : Node.isMethodDeclaration(node) ? node : undefined;
+  if (!fn) return false;
+  const holder = Node.isMethodDeclaration(fn) ? fn.getParent() : fn.getParent()?.getParent();
+  if (Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) {
+    if (!Node.isPropertyAssignment(fn.getParent())) return false;
+  }
+  if (!holder || !Node.isObjectLiteralExpression(holder)) return false;
+  const typeEntry = holder.getParent();
+  if (!typeEntry || !Node.isPropertyAssignment(typeEntry)) return false;
+  const typeName = typeEntry.getName();
+  return /^[A-Z]/.test(typeName) && !ROOT_TYPES.has(typeName);
 }
 
 function finish(site: NPlusOneSite): NPlusOneSite {

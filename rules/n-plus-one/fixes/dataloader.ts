@@ -71,7 +71,7 @@ function freshIdentifier(sourceFile: SourceFile, base: string): string {
 }
 
 /** `getProduct`, `this.products.get`, `api.users.fetch`: a callee that can be named in `typeof`. */
-function isNamePath(node: Node): boolean {
+export function isNamePath(node: Node): boolean {
   if (Node.isIdentifier(node)) return true;
   if (Node.isPropertyAccessExpression(node) && !node.hasQuestionDotToken()) {
     const object = node.getExpression();
@@ -81,7 +81,7 @@ function isNamePath(node: Node): boolean {
 }
 
 /** `getProduct` → `product`, `this.users.findOne` → `user`. */
-function loaderStem(callee: Node, site: NPlusOneSite): string {
+export function loaderStem(callee: Node, site: NPlusOneSite): string {
   if (site.via.length === 0 && site.io.kind === 'http') return 'response';
   const name = Node.isPropertyAccessExpression(callee) ? callee.getName() : callee.getText();
   const stripped = name.replace(/^(get|fetch|load|find|list|read|lookup|query|select)(One|By\w*)?/, '').replace(/(ById|ByKey)$/, '');
@@ -104,7 +104,7 @@ function insideBatchFunction(node: Node): boolean {
 }
 
 /** The local name of the DataLoader class, importing it the way the project's module settings allow. */
-function dataLoaderImport(sourceFile: SourceFile, file: string, edits: TextEdit[]): string | undefined {
+export function dataLoaderImport(sourceFile: SourceFile, file: string, edits: TextEdit[]): string | undefined {
   for (const declaration of sourceFile.getImportDeclarations()) {
     if (declaration.getModuleSpecifierValue() !== 'dataloader' || declaration.isTypeOnly()) continue;
     const local = declaration.getDefaultImport() ?? declaration.getNamespaceImport();

@@ -7,12 +7,14 @@ import { dataLoaderFix } from './dataloader';
 import { hoistFix } from './hoist';
 import { ormLookupFix } from './orm';
 import { redisLookupFix } from './redis';
+import { resolverLoaderFix } from './resolver';
 import { sqlLookupFix } from './sql';
 
 /** The best rewrite first: the harness, fix-all and --fix take the first fix of a finding. */
 export const fixesFor: NPlusOneFixer = (site, context) => {
   try {
     if (site.invariant) return hoistFix(site, context);
+    if (site.kind === 'field-resolver') return resolverLoaderFix(site, context);
     for (const fixer of [sqlLookupFix, ormLookupFix, redisLookupFix]) {
       const fixes: Fix[] = fixer(site, context);
       if (fixes.length > 0) return fixes;
@@ -21,6 +23,7 @@ export const fixesFor: NPlusOneFixer = (site, context) => {
   } catch (error) {
     // A rewrite we cannot build is no reason to lose the finding itself.
     if (error instanceof BudgetExceeded) throw error;
+    if (process.env.SCALELINT_DEBUG_FIXES) console.error(error);
     return [];
   }
 };

@@ -7,7 +7,7 @@ import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/type
 import type { NPlusOneSite } from '../site';
 import { anchorOf, awaitedUse, freshLocal, camel, capitalize, isLoopInvariant, itemKey, isUnconditional, itemBinding, keysFor, loopOnlyReads, perItemBody, inPlaceOf } from './shape';
 
-interface Plan {
+export interface Plan {
   /** The set-based call, with `KEYS` where the key list goes. */
   batchCall(keys: string): string;
   field: string;
@@ -77,7 +77,7 @@ export function ormLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   }];
 }
 
-function planFor(library: string, method: string, call: CallExpression, receiver: string, sourceFile: SourceFile, file: string): Plan | undefined {
+export function planFor(library: string, method: string, call: CallExpression, receiver: string, sourceFile: SourceFile, file: string): Plan | undefined {
   const args = call.getArguments();
   const typeArgs = call.getTypeArguments().length ? `<${call.getTypeArguments().map((t) => t.getText()).join(', ')}>` : '';
   if (library === 'prisma' && (method === 'findUnique' || method === 'findFirst')) {

@@ -113,7 +113,8 @@ export function isLoopInvariant(node: Node, site: NPlusOneSite): boolean {
   return identifiersIn(node).every((identifier) => (identifier.getSymbol()?.getDeclarations() ?? []).every((declaration) => !isInside(declaration, site.loop)));
 }
 
-function identifiersIn(node: Node): Node[] {
+/** Identifiers in `node` that name values: not property names, not types. */
+export function identifiersIn(node: Node): Node[] {
   const identifiers = Node.isIdentifier(node) ? [node] : node.getDescendantsOfKind(SyntaxKind.Identifier);
   return identifiers.filter((identifier) => {
     if (inTypePosition(identifier, node)) return false; // `query<{ rate: number }>`: types name no runtime values
