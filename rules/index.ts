@@ -5,6 +5,7 @@ import missingTimeout from './missing-timeout';
 import unpooledClient from './unpooled-client';
 import missingCircuitBreaker from './missing-circuit-breaker';
 import missingIndex from './missing-index';
+import uncachedHotRead from './uncached-hot-read';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
@@ -12,4 +13,5 @@ export const RULES: readonly Rule[] = [
   unpooledClient,
   missingCircuitBreaker,
   missingIndex,
+  uncachedHotRead,
 ];
