@@ -2,6 +2,7 @@
 // that is down. Every request keeps paying the full timeout, holding sockets and workers, and the
 // dependency's outage becomes this service's outage.
 import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
+import { moduleSpecifierOf } from '../../server/src/engine/provenance';
 import { RequestPaths } from '../../server/src/engine/request-path';
 import { freshName, indentUnit, quoteOf } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, resolveCallees } from '../../server/src/engine/summaries';
@@ -63,7 +64,7 @@ function isBreakerHelper(outer: Node): boolean {
   return resolveCallees(outer).some((fn) => {
     const body = fn.getBody();
     if (!body || !/\.fire\(/.test(body.getText())) return false;
-    return fn.getSourceFile().getImportDeclarations().some((declaration) => declaration.getModuleSpecifierValue() === 'opossum');
+    return fn.getSourceFile().getImportDeclarations().some((declaration) => moduleSpecifierOf(declaration) === 'opossum');
   });
 }
 
@@ -132,7 +133,7 @@ function insertionPoint(sourceFile: SourceFile): number {
 /** The local name of opossum's default export, and the import to add when the file has none. */
 function opossumImport(sourceFile: SourceFile): { name: string; importText: string } {
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== 'opossum') continue;
+    if (moduleSpecifierOf(declaration) !== 'opossum') continue;
     const name = declaration.getDefaultImport()?.getText();
     if (name) return { name, importText: '' };
   }

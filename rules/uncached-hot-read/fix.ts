@@ -7,6 +7,7 @@
 // with a module-level LRUCache and helper. A suggestion, never a fix: the TTL is a product decision and
 // writes elsewhere must invalidate the entry.
 import { Node, SourceFile, SyntaxKind, TaggedTemplateExpression, CallExpression } from 'ts-morph';
+import { moduleSpecifierOf } from '../../server/src/engine/provenance';
 import { freshName, indentUnit, quoteOf } from '../../server/src/engine/rule-kit';
 import { enclosingFunction } from '../../server/src/engine/summaries';
 import type { Fix, RuleContext, TextEdit } from '../../server/src/engine/types';
@@ -141,7 +142,7 @@ function insertionPoint(sourceFile: SourceFile): number {
 /** The local name of lru-cache's LRUCache, and the import to add when the file has none. */
 function lruImport(sourceFile: SourceFile, quote: string): { name: string; importText: string } {
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== 'lru-cache') continue;
+    if (moduleSpecifierOf(declaration) !== 'lru-cache') continue;
     const named = declaration.getNamedImports().find((specifier) => specifier.getName() === 'LRUCache');
     if (named) return { name: named.getAliasNode()?.getText() ?? 'LRUCache', importText: '' };
   }

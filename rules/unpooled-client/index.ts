@@ -3,7 +3,7 @@
 // limit under load, long before CPU or memory run out.
 import { CallExpression, Identifier, NewExpression, Node, SourceFile, SyntaxKind, VariableDeclaration } from 'ts-morph';
 import { importedBinding } from '../../server/src/engine/io-resolver';
-import { originOf } from '../../server/src/engine/provenance';
+import { moduleSpecifierOf, originOf } from '../../server/src/engine/provenance';
 import { RequestPaths, type RequestPath } from '../../server/src/engine/request-path';
 import { freshName, indentOf, indentUnit } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
@@ -411,7 +411,7 @@ function moduleInsertionPoint(sourceFile: SourceFile): number {
 /** The local name of pg's Pool, adding it to the `import { Client } from 'pg'` when needed. */
 function ensurePgPoolImport(sourceFile: SourceFile, file: string, edits: TextEdit[]): string | undefined {
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== 'pg') continue;
+    if (moduleSpecifierOf(declaration) !== 'pg') continue;
     const existing = declaration.getNamedImports().find((named) => named.getName() === 'Pool');
     if (existing) return existing.getAliasNode()?.getText() ?? 'Pool';
     const named = declaration.getNamedImports();

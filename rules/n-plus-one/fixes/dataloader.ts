@@ -2,6 +2,7 @@
 // made once per call of the function around the loop, i.e. per request. Repeated keys load once, and
 // its batch function is the one place left to turn N lookups into one query. Always a suggestion.
 import { Node, SourceFile, ts } from 'ts-morph';
+import { moduleSpecifierOf } from '../../../server/src/engine/provenance';
 import { freshName, quoteOf } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
@@ -106,7 +107,7 @@ function insideBatchFunction(node: Node): boolean {
 /** The local name of the DataLoader class, importing it the way the project's module settings allow. */
 export function dataLoaderImport(sourceFile: SourceFile, file: string, edits: TextEdit[]): string | undefined {
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== 'dataloader' || declaration.isTypeOnly()) continue;
+    if (moduleSpecifierOf(declaration) !== 'dataloader' || declaration.isTypeOnly()) continue;
     const local = declaration.getDefaultImport() ?? declaration.getNamespaceImport();
     if (local) return local.getText();
   }

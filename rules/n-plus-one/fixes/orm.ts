@@ -2,6 +2,7 @@
 // Prisma findUnique → findMany({ where: { f: { in } } }), TypeORM findOne(By) → find(By) with In(),
 // Sequelize findOne/findByPk → findAll with Op.in, Mongoose findOne/findById → find with $in.
 import { CallExpression, Node, ObjectLiteralExpression, SourceFile, SyntaxKind } from 'ts-morph';
+import { moduleSpecifierOf } from '../../../server/src/engine/provenance';
 import { quoteOf } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
@@ -237,14 +238,14 @@ function isInside(node: Node, container: Node): boolean {
  */
 export function ensureNamedImport(sourceFile: SourceFile, file: string, module: string, name: string, edits: TextEdit[]): string | undefined {
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== module) continue;
+    if (moduleSpecifierOf(declaration) !== module) continue;
     const existing = declaration.getNamedImports().find((named) => named.getName() === name && !named.isTypeOnly());
     if (existing && !declaration.isTypeOnly()) return existing.getAliasNode()?.getText() ?? name;
   }
   const taken = sourceFile.getDescendantsOfKind(SyntaxKind.Identifier).some((identifier) => identifier.getText() === name);
   if (taken) return undefined;
   for (const declaration of sourceFile.getImportDeclarations()) {
-    if (declaration.getModuleSpecifierValue() !== module || declaration.isTypeOnly()) continue;
+    if (moduleSpecifierOf(declaration) !== module || declaration.isTypeOnly()) continue;
     const named = declaration.getNamedImports();
     if (named.length > 0) {
       const last = named[named.length - 1];

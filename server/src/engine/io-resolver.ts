@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { CallExpression, ImportDeclaration, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, IoMethod, IoOp } from './io-model';
-import { Origin, originOf, normalizeModule, packageOfFile } from './provenance';
+import { Origin, moduleSpecifierOf, originOf, normalizeModule, packageOfFile } from './provenance';
 import type { ResolvedConfig, WrapperDeclaration } from './config';
 import { BudgetExceeded, checkBudget } from './budget';
 
@@ -266,13 +266,13 @@ export function importedBinding(callee: Node): { module: string; exportName: str
     let specifier: string | undefined;
     let exportName: string | undefined;
     if (Node.isImportSpecifier(declaration)) {
-      specifier = declaration.getImportDeclaration().getModuleSpecifierValue();
+      specifier = moduleSpecifierOf(declaration.getImportDeclaration());
       exportName = declaration.getName();
     } else if (Node.isImportClause(declaration)) {
-      specifier = (declaration.getParentOrThrow() as ImportDeclaration).getModuleSpecifierValue();
+      specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
       exportName = 'default';
     } else if (Node.isNamespaceImport(declaration)) {
-      specifier = declaration.getFirstAncestorByKindOrThrow(SyntaxKind.ImportDeclaration).getModuleSpecifierValue();
+      specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
       exportName = '*';
     } else if (Node.isVariableDeclaration(declaration)) {
       // const http = require('node:http')

@@ -1,6 +1,6 @@
 // Where does a value come from? Asked of the type checker first; when the library's types do not
 // resolve (no node_modules, plain JS), the import declarations the value flows from answer instead.
-import { ImportDeclaration, Node, Type, Symbol as MorphSymbol, SyntaxKind } from 'ts-morph';
+import { ImportDeclaration, Node, Type, Symbol as MorphSymbol, SyntaxKind, ts } from 'ts-morph';
 import { MODULE_ALIASES } from './io-model';
 
 export interface Origin {
@@ -166,8 +166,8 @@ function withStep(origin: Origin | undefined, step: string | undefined): Origin 
   return { ...origin, path: [...origin.path, step] };
 }
 
-function importedModule(specifier: string, importedName: string): Origin | undefined {
-  if (specifier.startsWith('.') || specifier.startsWith('/')) return undefined;
+function importedModule(specifier: string | undefined, importedName: string): Origin | undefined {
+  if (specifier === undefined || specifier.startsWith('.') || specifier.startsWith('/')) return undefined;
   return { modules: new Set([normalizeModule(specifier)]), typeNames: new Set([importedName]), via: 'import', path: [] };
 }
 
@@ -178,6 +178,16 @@ function symbolOrigin(symbol: MorphSymbol | undefined, depth: number): Origin | 
     if (origin) return origin;
   }
   return undefined;
+}
+
+/**
+ * The module an import declaration names, or undefined when the specifier is not a string literal
+ * (a half-typed or broken import in an editor buffer; ts-morph's getModuleSpecifierValue throws there).
+ */
+export function moduleSpecifierOf(declaration: ImportDeclaration | undefined): string | undefined {
+  // The compiler node, because ts-morph's getModuleSpecifier throws on a non-literal specifier too.
+  const specifier = declaration?.compilerNode.moduleSpecifier;
+  return specifier && ts.isStringLiteral(specifier) ? specifier.text : undefined;
 }
 
 function declarationOrigin(declaration: Node, symbol: MorphSymbol, depth: number): Origin | undefined {
@@ -191,15 +201,15 @@ function declarationOrigin(declaration: Node, symbol: MorphSymbol, depth: number
   // Imports: follow into the module when it resolves (a project file, `paths` aliases included, or a
   // library's declarations); otherwise the specifier itself names the library.
   if (Node.isImportSpecifier(declaration)) {
-    const specifier = declaration.getImportDeclaration().getModuleSpecifierValue();
+    const specifier = moduleSpecifierOf(declaration.getImportDeclaration());
     return aliasedOrigin(symbol, depth) ?? importedModule(specifier, declaration.getName());
   }
   if (Node.isImportClause(declaration)) {
-    const specifier = (declaration.getParentOrThrow() as ImportDeclaration).getModuleSpecifierValue();
+    const specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
     return aliasedOrigin(symbol, depth) ?? importedModule(specifier, 'default');
   }
   if (Node.isNamespaceImport(declaration)) {
-    const specifier = declaration.getFirstAncestorByKindOrThrow(SyntaxKind.ImportDeclaration).getModuleSpecifierValue();
+    const specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
     return aliasedOrigin(symbol, depth) ?? importedModule(specifier, '*');
   }
   if (Node.isImportEqualsDeclaration(declaration)) {
