@@ -5,7 +5,9 @@
 //
 // Built lazily per ts-morph Project on the first question: one syntactic pass over the project's files
 // for entry points (a cheap text test first, the type checker only for candidates), then a breadth-first
-// walk over the calls they make. Shortest chains win, so evidence stays short.
+// walk over the calls they make. Shortest chains win, so evidence stays short. After an edit only the
+// edited file and its importers are read again (entry points, calls out of their functions); the walk
+// over the cached edges is redone.
 import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
@@ -94,17 +96,35 @@ interface Graph {
   reached: Map<ts.Node, Reached>;
 }
 
+type Edge = { call: CallExpression | NewExpression; callee: FunctionLike };
+
+/**
+ * What the model learnt from one file: its entry points and the calls out of its functions. Valid while
+ * the file and the files it imports keep their parsed trees, and the functions it points to theirs.
+ */
+interface FileFacts {
+  /** The compiler trees this was computed from: the file itself, then its direct imports. */
+  trees: readonly ts.SourceFile[];
+  entries: EntryPoint[];
+  edges: Map<ts.Node, Edge[]>;
+}
+
 export class RequestPaths {
   private readonly graphs = new WeakMap<Project, Graph>();
+  private readonly projects = new Set<Project>();
+  /**
+   * Entry points per file survive edits elsewhere: finding them asks the type checker about route
+   * receivers, the costly part of the model, while the reachability walk is cheap. An edit to a file
+   * invalidates its own entries and those of the files importing it.
+   */
+  private readonly factsByFile = new WeakMap<SourceFile, FileFacts>();
 
-  /** Forget everything: a file changed. */
+  /** Forget the reachability graphs: a file changed. Entry points are revalidated per file. */
   clear(): void {
-    // WeakMap has no clear(); replace the entries we know of by tracking projects.
+    // WeakMap has no clear(); drop the entries we know of by tracking projects.
     for (const project of this.projects) this.graphs.delete(project);
     this.projects.clear();
   }
-
-  private readonly projects = new Set<Project>();
 
   /** All entry points of the project the node belongs to. */
   entries(node: Node): readonly EntryPoint[] {
@@ -162,27 +182,74 @@ export class RequestPaths {
     return related;
   }
 
+  /** The file's facts, recomputed when it or a file it imports (or one its facts point into) changed. */
+  private factsOf(file: SourceFile): FileFacts {
+    const project = file.getProject();
+    const cached = this.factsByFile.get(file);
+    if (cached && cached.trees[0] === file.compilerNode && cached.trees.slice(1).every((tree) => isCurrent(project, tree))
+      && cached.entries.every((entry) => isCurrent(project, entry.fn.compilerNode.getSourceFile()))
+      && [...cached.edges.values()].every((edges) => edges.every((edge) => isCurrent(project, edge.callee.compilerNode.getSourceFile())))) {
+      return cached;
+    }
+    let entries: EntryPoint[] = [];
+    try {
+      entries = entriesOfFile(file);
+    } catch {
+      // A file the checker cannot answer about adds no entries; the rest of the model stands.
+    }
+    const facts: FileFacts = { trees: [file.compilerNode, ...importedTrees(file)], entries, edges: new Map() };
+    this.factsByFile.set(file, facts);
+    return facts;
+  }
+
+  /** Project functions that run when `fn` runs, from the cache of its file. */
+  private edgesOf(fn: FunctionLike): Edge[] {
+    const facts = this.factsOf(fn.getSourceFile());
+    let edges = facts.edges.get(fn.compilerNode);
+    if (!edges) {
+      const body = fn.getBody();
+      edges = body ? calleesOf(body) : [];
+      facts.edges.set(fn.compilerNode, edges);
+    }
+    return edges;
+  }
+
   private graphOf(sourceFile: SourceFile): Graph {
     const project = sourceFile.getProject();
     const files = project.getSourceFiles();
     const cached = this.graphs.get(project);
     if (cached && cached.fileCount === files.length) return cached;
-    const graph = buildGraph(files);
+    const graph = buildGraph(files, (file) => this.factsOf(file).entries, (fn) => this.edgesOf(fn));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;
   }
 }
 
-function buildGraph(files: SourceFile[]): Graph {
+/** Whether a compiler tree is still the one the project holds for its path (not replaced by an edit). */
+function isCurrent(project: Project, tree: ts.SourceFile): boolean {
+  return project.getSourceFile(tree.fileName)?.compilerNode === tree;
+}
+
+/** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
+function importedTrees(file: SourceFile): ts.SourceFile[] {
+  const trees: ts.SourceFile[] = [];
+  for (const declaration of [...file.getImportDeclarations(), ...file.getExportDeclarations()]) {
+    try {
+      const target = declaration.getModuleSpecifierSourceFile();
+      if (target && !isLibraryFile(target)) trees.push(target.compilerNode);
+    } catch {
+      // An import that does not resolve contributes nothing to invalidate on.
+    }
+  }
+  return trees;
+}
+
+function buildGraph(files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (fn: FunctionLike) => Edge[]): Graph {
   const entries: EntryPoint[] = [];
   for (const file of files) {
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
-    try {
-      entries.push(...entriesOfFile(file));
-    } catch {
-      // A file the checker cannot answer about adds no entries; the rest of the model stands.
-    }
+    entries.push(...entriesOf(file));
   }
   const reached = new Map<ts.Node, Reached>();
   const queue: Reached[] = [];
@@ -194,9 +261,7 @@ function buildGraph(files: SourceFile[]): Graph {
   }
   for (let index = 0; index < queue.length && reached.size < MAX_FUNCTIONS; index++) {
     const current = queue[index];
-    const body = current.fn.getBody();
-    if (!body) continue;
-    for (const { call, callee } of calleesOf(body)) {
+    for (const { call, callee } of edgesOf(current.fn)) {
       if (reached.has(callee.compilerNode)) continue;
       const item: Reached = { entry: current.entry, from: current.fn.compilerNode, call, fn: callee };
       reached.set(callee.compilerNode, item);
@@ -207,8 +272,8 @@ function buildGraph(files: SourceFile[]): Graph {
 }
 
 /** Project functions that run when `body` runs: called, constructed, or handed over as callbacks. */
-function calleesOf(body: Node): { call: CallExpression | NewExpression; callee: FunctionLike }[] {
-  const result: { call: CallExpression | NewExpression; callee: FunctionLike }[] = [];
+function calleesOf(body: Node): Edge[] {
+  const result: Edge[] = [];
   const visit = (node: Node): void => {
     if (node !== body && isFunctionLike(node) && !isCallbackOrIife(node)) return;
     if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
