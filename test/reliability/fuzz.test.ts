@@ -3,6 +3,11 @@
 // engine.setFileText like an editor buffer. Zero exceptions may escape the engine and no rule may fail
 // internally; every failure names the seed that reproduces it.
 //
+// The fuzzer works on a copy of the fixtures where each rule folder is a project of its own: a mutation
+// that changes a file's imports makes TypeScript rebuild the whole program, and a program of one rule's
+// libraries rebuilds several times faster than one of every library the fixtures use. Failures are
+// reported under the original fixture paths.
+//
 //   SCALELINT_FUZZ_INPUTS=50000 SCALELINT_FUZZ_SEED=7 npx mocha out/test/reliability/fuzz.test.js
 //   SCALELINT_FUZZ_REPLAY=fixtures/redis-keys/ioredis-keys.ts@123456 npx mocha out/test/reliability/fuzz.test.js
 import * as assert from 'node:assert/strict';
@@ -67,6 +72,21 @@ function saveFailure(failure: Failure, text: string): string {
   return out;
 }
 
+/** Copies the fixtures to a temporary folder and gives every rule folder a tsconfig.json of its own. */
+function perFolderCopy(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelint-fuzz-'));
+  const copy = path.join(root, 'fixtures');
+  fs.cpSync(FIXTURES, copy, { recursive: true, filter: (source) => path.basename(source) !== 'node_modules' });
+  // Libraries resolve from the copy as they do from the repository.
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  for (const entry of fs.readdirSync(copy, { withFileTypes: true })) {
+    const config = path.join(copy, entry.name, 'tsconfig.json');
+    if (!entry.isDirectory() || fs.existsSync(config)) continue;
+    fs.writeFileSync(config, JSON.stringify({ extends: '../tsconfig.json', include: ['**/*.ts', '**/*.tsx', '**/*.js'] }));
+  }
+  return copy;
+}
+
 describe('reliability: mutation fuzzing of every fixture through the engine', function () {
   this.timeout(45 * 60 * 1000);
   let run: FolderRun;
@@ -78,15 +98,24 @@ describe('reliability: mutation fuzzing of every fixture through the engine', fu
   /** A comparable summary of a file's findings. */
   const summary = (result: FileResult): string => result.findings.map((f) => `${f.ruleId}@${f.range.start.line}:${f.range.start.column} ${f.message}`).join('\n');
 
+  let copy: string;
+  /** The fixture a copied file came from, relative to the repository: what failures and replays name. */
+  const original = (file: string): string => path.relative(REPO_ROOT, path.join(FIXTURES, path.relative(copy, file)));
+
   before(async function () {
-    files = fixtureFiles(FIXTURES);
-    run = await analyzeFolder(FIXTURES, files);
+    copy = perFolderCopy();
+    files = fixtureFiles(copy);
+    run = await analyzeFolder(copy, files);
     for (const result of run.results) baseline.set(result.file, summary(result));
     for (const file of files) {
       const text = fs.readFileSync(file, 'utf8');
       originals.set(file, text);
       tokens.set(file, tokenize(text));
     }
+  });
+
+  after(function () {
+    if (copy) fs.rmSync(path.dirname(copy), { recursive: true, force: true });
   });
 
   function analyseOne(engine: Engine, file: string, seed: number, failures: Failure[]): { result?: FileResult; ms: number; text: string } {
@@ -107,7 +136,7 @@ describe('reliability: mutation fuzzing of every fixture through the engine', fu
   if (REPLAY) {
     it(`replays ${REPLAY}`, function () {
       const at = REPLAY.lastIndexOf('@');
-      const file = path.resolve(REPO_ROOT, REPLAY.slice(0, at));
+      const file = path.join(copy, path.relative(FIXTURES, path.resolve(REPO_ROOT, REPLAY.slice(0, at))));
       const seed = Number(REPLAY.slice(at + 1));
       const failures: Failure[] = [];
       const { text, result } = analyseOne(run.engineFor(file), file, seed, failures);
@@ -132,7 +161,7 @@ describe('reliability: mutation fuzzing of every fixture through the engine', fu
       if (result?.findings.some((f) => f.ruleId !== 'analysis-budget')) withFindings++;
       if (result?.messages.some((m) => m.message.startsWith('syntax error'))) withSyntaxErrors++;
       if (result?.findings.some((f) => f.ruleId === 'analysis-budget')) budgetStops++;
-      if (ms > slowest.ms) slowest = { ms, label: `${path.relative(REPO_ROOT, file)}@${seed}` };
+      if (ms > slowest.ms) slowest = { ms, label: `${original(file)}@${seed}` };
     }
     for (const file of files) run.engineFor(file).setFileText(file, undefined);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -143,7 +172,7 @@ describe('reliability: mutation fuzzing of every fixture through the engine', fu
     const reported = failures.slice(0, 10).map((failure) => {
       const { text } = mutate(originals.get(failure.file)!, tokens.get(failure.file)!, failure.seed);
       const saved = saveFailure(failure, text);
-      return `${failure.problem.split('\n').slice(0, 6).join('\n')}\n    after ${failure.mutations.join(', ')}; input saved to ${saved}\n    reproduce: SCALELINT_FUZZ_REPLAY=${path.relative(REPO_ROOT, failure.file)}@${failure.seed} npx mocha out/test/reliability/fuzz.test.js`;
+      return `${failure.problem.split('\n').slice(0, 6).join('\n')}\n    after ${failure.mutations.join(', ')}; input saved to ${saved}\n    reproduce: SCALELINT_FUZZ_REPLAY=${original(failure.file)}@${failure.seed} npx mocha out/test/reliability/fuzz.test.js`;
     });
     assert.deepEqual(reported, [], `${failures.length} failures`);
     // The fuzzer must really exercise the parser's recovery and the rules, or it proves nothing.
@@ -155,7 +184,7 @@ describe('reliability: mutation fuzzing of every fixture through the engine', fu
     const changed: string[] = [];
     for (const file of files) {
       const after = summary(run.engineFor(file).analyzeFile(file));
-      if (after !== baseline.get(file)) changed.push(`${path.relative(REPO_ROOT, file)}:\n--- before\n${baseline.get(file)}\n--- after\n${after}`);
+      if (after !== baseline.get(file)) changed.push(`${original(file)}:\n--- before\n${baseline.get(file)}\n--- after\n${after}`);
     }
     assert.deepEqual(changed, []);
   });
