@@ -1,4 +1,5 @@
-// Redis GET / HGET per item → one MGET (or HMGET of one hash) before the loop and a Map lookup in it.
+// Redis GET / HGET per item → one MGET (HMGET for fields of one hash, a pipeline of HGETs for one field
+// of many hashes) before the loop, and a Map lookup in it.
 import { Node } from 'ts-morph';
 import type { Fix, RuleContext } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
@@ -13,10 +14,14 @@ export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] 
   if (!Node.isPropertyAccessExpression(callee)) return [];
   const nodeRedis = site.io.library === 'node-redis';
   const args = call.getArguments();
-  const key = command === 'GET' ? args[0] : args[1];
-  const hash = command === 'HGET' ? args[0] : undefined;
-  if (args.length !== (command === 'GET' ? 1 : 2) || !key) return [];
-  if (hash && !isLoopInvariant(hash, site)) return []; // a different hash per item needs a pipeline of HGETs
+  if (args.length !== (command === 'GET' ? 1 : 2)) return [];
+  // HGET of one hash per item (the field fixed) is a pipeline of HGETs; one hash, many fields is HMGET.
+  const pipelined = command === 'HGET' && !isLoopInvariant(args[0], site) && isLoopInvariant(args[1], site);
+  if (pipelined && nodeRedis) return [];
+  const key = command === 'GET' || pipelined ? args[0] : args[1];
+  const hash = command === 'HGET' && !pipelined ? args[0] : undefined;
+  const field = pipelined ? args[1] : undefined;
+  if (!key || (hash && !isLoopInvariant(hash, site))) return [];
 
   const anchor = anchorOf(site);
   const body = perItemBody(site);
@@ -34,25 +39,36 @@ export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] 
   const receiver = callee.getExpression().getText();
   const source = context.sourceFile;
   const taken = keyList.prelude ? [keyList.edits[0].newText] : [];
-  const keysName = freshLocal(anchor.statement, command === 'GET' ? 'cacheKeys' : 'hashFields', taken);
-  const valuesName = freshLocal(anchor.statement, command === 'GET' ? 'cachedValues' : 'hashValues', [...taken, keysName]);
-  const byKey = freshLocal(anchor.statement, command === 'GET' ? 'cachedByKey' : 'hashValuesByField', [...taken, keysName, valuesName]);
+  const [keysBase, valuesBase, byKeyBase] = command === 'GET' ? ['cacheKeys', 'cachedValues', 'cachedByKey'] : pipelined ? ['hashKeys', 'hashReplies', 'hashValuesByKey'] : ['hashFields', 'hashValues', 'hashValuesByField'];
+  const keysName = freshLocal(anchor.statement, keysBase, taken);
+  const valuesName = freshLocal(anchor.statement, valuesBase, [...taken, keysName]);
+  const byKey = freshLocal(anchor.statement, byKeyBase, [...taken, keysName, valuesName]);
   const batched = command === 'GET'
     ? `${receiver}.${nodeRedis ? 'mGet' : 'mget'}(${keysName})`
     : nodeRedis ? `${receiver}.hmGet(${hash!.getText()}, ${keysName})` : `${receiver}.hmget(${hash!.getText()}, ...${keysName})`;
-  const { indent } = anchor;
+  const { indent, unit } = anchor;
   // MGET/HMGET with no keys is a Redis error; an empty loop must stay an empty loop.
-  const before =
-    `const ${keysName} = ${keys};\n` +
+  const before = pipelined
+    ? `const ${keysName} = ${keys};\n` +
+      `${indent}// One round trip for every HGET; a failed command still throws, as the single HGET would have.\n` +
+      `${indent}const ${valuesName} = ${keysName}.length > 0 ? ((await ${keysName}.reduce((pipeline, key) => pipeline.hget(key, ${field!.getText()}), ${receiver}.pipeline()).exec()) ?? []) : [];\n` +
+      `${indent}const ${byKey} = new Map(\n` +
+      `${indent}${unit}${keysName}.map((key, index) => {\n` +
+      `${indent}${unit}${unit}const [error, value] = ${valuesName}[index] ?? [null, null];\n` +
+      `${indent}${unit}${unit}if (error) throw error;\n` +
+      `${indent}${unit}${unit}return [key, value as string | null] as const;\n` +
+      `${indent}${unit}}),\n` +
+      `${indent});\n${indent}`
+    : `const ${keysName} = ${keys};\n` +
     `${indent}const ${valuesName} = ${keysName}.length > 0 ? await ${batched} : [];\n` +
     `${indent}const ${byKey} = new Map(${keysName}.map((key, index) => [key, ${valuesName}[index] ?? null]));\n${indent}`;
 
-  // Cluster: keys of one MGET must hash to one slot, which item keys seldom do.
-  const cluster = /Cluster/.test(callee.getExpression().getType().getText());
-  const safe = !cluster && isUnconditional(call, body) && loopOnlyReads(site, body, context);
+  // Cluster: the keys of one MGET or pipeline must hash to one slot, which item keys seldom do.
+  if (/Cluster/.test(callee.getExpression().getType().getText())) return [];
+  const safe = isUnconditional(call, body) && loopOnlyReads(site, body, context);
   const file = context.filePath;
   return [{
-    title: command === 'GET' ? `Read all keys with one ${nodeRedis ? 'mGet' : 'MGET'} before the loop` : `Read all fields with one ${nodeRedis ? 'hmGet' : 'HMGET'} before the loop`,
+    title: command === 'GET' ? `Read all keys with one ${nodeRedis ? 'mGet' : 'MGET'} before the loop` : pipelined ? 'Read all hashes with one pipeline of HGETs before the loop' : `Read all fields with one ${nodeRedis ? 'hmGet' : 'HMGET'} before the loop`,
     kind: safe ? 'fix' : 'suggestion',
     edits: [
       { file, start: anchor.statement.getStart(), end: anchor.statement.getStart(), newText: keyList.prelude + before },

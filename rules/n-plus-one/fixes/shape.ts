@@ -60,7 +60,8 @@ export function itemBinding(site: NPlusOneSite): { params: string; declared: Nod
     if (declaration.getTypeNode()) return undefined;
     return { params: declaration.getNameNode().getText(), declared: initializer };
   }
-  if (site.callback && (Node.isArrowFunction(site.callback) || Node.isFunctionExpression(site.callback))) {
+  // reduce's callback gets (accumulator, item): the item is not the first parameter.
+  if (site.kind !== 'reduce' && site.callback && (Node.isArrowFunction(site.callback) || Node.isFunctionExpression(site.callback))) {
     const params = site.callback.getParameters();
     if (params.length === 0 || params.some((p) => p.isRestParameter())) return undefined;
     // value and index mean the same in Array#map as in forEach/map/flatMap/filter
