@@ -1,12 +1,12 @@
 // What counts as "a cache stands in front of the read": the read itself, or any call on the chain from the
 // request's entry point down to it, sits behind a cache. Checked at every step so that a cache-aside in the
 // route, in a service or in a helper in another file all count.
-import { CallExpression, ClassDeclaration, Decorator, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
 import { importedBinding } from '../../server/src/engine/io-resolver';
 import type { RequestPath } from '../../server/src/engine/request-path';
 import { enclosingFunction, resolveCallees, type FunctionLike } from '../../server/src/engine/summaries';
 import type { RuleContext } from '../../server/src/engine/types';
-import { isInsideWrapper } from '../missing-timeout/outbound';
+import { isInsideWrapper, referencesOf } from '../missing-timeout/outbound';
 
 type Site = CallExpression | TaggedTemplateExpression | Node;
 
@@ -27,15 +27,78 @@ export function sitesOf(read: Site, requestPath: RequestPath): Site[] {
 
 /** True when a cache stands in front of the read at some step of its request path. */
 export function isCached(context: RuleContext, read: Site, requestPath: RequestPath): boolean {
-  for (const site of sitesOf(read, requestPath)) {
-    if (isInsideWrapper(site, context.config.cacheWrappers, context.config.dir, isCacheCall)) return true;
-    const fn = enclosingFunction(site);
-    if (!fn) continue;
-    if (isMemoized(site, fn)) return true;
-    if (hasCacheAside(context, fn)) return true;
-    if (hasCacheDecorator(fn)) return true;
+  return sitesOf(read, requestPath).some((site) => isCachedAt(context, site)) || hasCacheDecorator(requestPath.entry.fn);
+}
+
+/** A cache around one site: a wrapper call, a memo, a cache-aside or a cache decorator in its function. */
+function isCachedAt(context: RuleContext, site: Site): boolean {
+  if (isInsideWrapper(site, context.config.cacheWrappers, context.config.dir, isCacheCall)) return true;
+  const fn = enclosingFunction(site);
+  return Boolean(fn && (isMemoized(site, fn) || hasCacheAside(context, fn) || hasCacheDecorator(fn)));
+}
+
+/** How far up the callers the search for an uncached chain goes, and how many call sites it looks at. */
+const MAX_CALLER_DEPTH = 4;
+const MAX_CALL_SITES = 64;
+
+/**
+ * A request path on which no cache stands in front of the read, or undefined when every path has one.
+ * The model keeps only the shortest chain to a function; when that chain is cached, the callers are
+ * searched for another chain that is not: a helper memoized in one route and called bare from another.
+ */
+export function uncachedPathOf(context: RuleContext, read: Site, requestPath: RequestPath): RequestPath | undefined {
+  if (!isCached(context, read, requestPath)) return requestPath;
+  if (isCachedAt(context, read)) return undefined; // a cache around the read itself covers every caller
+  const budget = { sites: MAX_CALL_SITES };
+  return uncachedCaller(context, requestPath.fn, enclosingFunction(read), [], new Set(), budget);
+}
+
+function uncachedCaller(
+  context: RuleContext,
+  target: FunctionLike,
+  fn: FunctionLike | undefined,
+  below: (CallExpression | NewExpression)[],
+  seen: Set<Node>,
+  budget: { sites: number },
+): RequestPath | undefined {
+  if (!fn || seen.has(fn) || below.length >= MAX_CALLER_DEPTH) return undefined;
+  seen.add(fn);
+  for (const { check, call } of callSitesOf(fn)) {
+    if (--budget.sites < 0) return undefined;
+    const path = context.requestPaths.requestPathOf(check);
+    if (!path || path.entry.perJob || isInLoop(check, path)) continue;
+    const via = [call, ...below];
+    if (!isCached(context, check, path)) return { entry: path.entry, fn: target, via: [...path.via, ...via] };
+    if (isCachedAt(context, check)) continue;
+    const found = uncachedCaller(context, target, enclosingFunction(check), via, seen, budget);
+    if (found) return found;
   }
-  return hasCacheDecorator(requestPath.entry.fn);
+  return undefined;
+}
+
+/** Where a project function is called (`loadPlans()`, `this.repo.loadPlans()`) or handed over (`remember(k, loadPlans)`). */
+function callSitesOf(fn: FunctionLike): { check: Node; call: CallExpression | NewExpression }[] {
+  let nameNode: Node | undefined;
+  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) nameNode = fn.getNameNode();
+  else {
+    const parent = fn.getParent();
+    if (parent && (Node.isVariableDeclaration(parent) || Node.isPropertyAssignment(parent) || Node.isPropertyDeclaration(parent))) nameNode = parent.getNameNode();
+  }
+  if (!nameNode || !Node.isIdentifier(nameNode)) return [];
+  const sites: { check: Node; call: CallExpression | NewExpression }[] = [];
+  for (const reference of referencesOf(nameNode, true)) {
+    if (reference === nameNode) continue;
+    let node: Node = reference;
+    let parent = node.getParent();
+    while (parent && (Node.isParenthesizedExpression(parent) || (Node.isPropertyAccessExpression(parent) && parent.getNameNode() === node))) {
+      node = parent;
+      parent = parent.getParent();
+    }
+    if (!parent || !(Node.isCallExpression(parent) || Node.isNewExpression(parent))) continue;
+    if (parent.getExpression() === node) sites.push({ check: parent, call: parent });
+    else if ((parent.getArguments() as Node[]).includes(node)) sites.push({ check: node, call: parent });
+  }
+  return sites;
 }
 
 /** A read inside a loop, or on a chain that passes through one: n-plus-one's finding, not this rule's. */

@@ -5,7 +5,7 @@ import { CallExpression, Node, TaggedTemplateExpression } from 'ts-morph';
 import { RequestPaths, type EntryPoint, type RequestPath } from '../../server/src/engine/request-path';
 import { callsIn } from '../../server/src/engine/rule-kit';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
-import { isCached, isInLoop, isInTransaction } from './cached';
+import { isInLoop, isInTransaction, uncachedPathOf } from './cached';
 import { cacheAsideFix } from './fix';
 import { hotReadOf, type HotRead } from './hot-data';
 
@@ -28,11 +28,12 @@ const rule: Rule = {
       if (!io || io.op === 'write' || io.kind === 'redis') continue;
       const hot = hotReadOf(io);
       if (!hot) continue;
-      const requestPath = context.requestPaths.requestPathOf(read);
-      if (!requestPath || requestPath.entry.perJob) continue;
+      const shortest = context.requestPaths.requestPathOf(read);
+      if (!shortest || shortest.entry.perJob) continue;
+      if (isInLoop(read, shortest) || isInTransaction(read)) continue;
+      const requestPath = uncachedPathOf(context, read, shortest);
+      if (!requestPath) continue;
       if (hot.category === 'principal' && !runsBeforeHandler(requestPath)) continue;
-      if (isInLoop(read, requestPath) || isInTransaction(read)) continue;
-      if (isCached(context, read, requestPath)) continue;
       report(context, read, hot, requestPath);
     }
   },
