@@ -259,7 +259,7 @@ export class Engine {
     const [start, end] = report.node instanceof Node ? [report.node.getStart(), report.node.getEnd()] : [report.node.start, report.node.end];
     return {
       ruleId,
-      severity,
+      severity: report.severity && SEVERITY_RANK[report.severity] < SEVERITY_RANK[severity] ? report.severity : severity,
       message: redactSecrets(report.message),
       file,
       range: index.range(start, end),
@@ -306,6 +306,9 @@ export class Engine {
 }
 
 /** Why a file could not be parsed, in words for the user. */
+/** A report may lower its finding's severity below the rule's, never raise it. */
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
 function loadFailure(error: unknown): string {
   if (error instanceof RangeError) return 'skipped: the code is nested too deeply to parse (stack limit reached)';
   return `cannot load the file: ${error instanceof Error ? error.message : String(error)}`;

@@ -74,6 +74,8 @@ export interface Report {
   fixes?: Fix[];
   /** Extra text folded into the fingerprint to tell apart findings on the same node text. */
   fingerprintKey?: string;
+  /** An advisory case of the rule (a likely, not certain, problem): the finding never gets a higher severity than this. */
+  severity?: Severity;
 }
 
 export interface RuleMeta {
