@@ -6,6 +6,7 @@ import unpooledClient from './unpooled-client';
 import missingCircuitBreaker from './missing-circuit-breaker';
 import missingIndex from './missing-index';
 import uncachedHotRead from './uncached-hot-read';
+import nPlusOne from './n-plus-one';
 
 export const RULES: readonly Rule[] = [
   redisKeys,
@@ -14,4 +15,5 @@ export const RULES: readonly Rule[] = [
   missingCircuitBreaker,
   missingIndex,
   uncachedHotRead,
+  nPlusOne,
 ];

@@ -1,0 +1,499 @@
+// n-plus-one: I/O issued once per item of a collection — in a loop, an iterating callback, a
+// Promise.all over items.map(...), or a GraphQL field resolver (once per parent object) — directly or
+// through project functions in any file. Each finding carries the chain from the loop to the I/O call.
+//
+// Precision first: a loop is only "per item" when it walks a collection. Retry, polling and cursor loops,
+// searches that stop at the first hit, small literal lists, `for await` streams and calls that already
+// batch stay quiet, and per-item writes are reported only when the project asks for it.
+import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import type { IoCall } from '../../server/src/engine/io-resolver';
+import { callsIn, excerpt } from '../../server/src/engine/rule-kit';
+import { isFunctionLike, type IoPath } from '../../server/src/engine/summaries';
+import type { Rule, RuleContext } from '../../server/src/engine/types';
+import { fixesFor } from './fixes';
+import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect } from './fixes/shape';
+import type { LoopKind, NPlusOneSite } from './site';
+
+export const meta = {
+  id: 'n-plus-one',
+  description: 'I/O issued once per item of a collection (a loop, map/forEach, Promise.all over map, a GraphQL field resolver): N round trips where one batched call would do.',
+  defaultSeverity: 'warning',
+  fixKind: 'fix',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      reportWrites: { type: 'boolean', description: 'Also report per-item writes (INSERT/UPDATE/DELETE, create/save/update calls). Off by default: writing distinct rows one by one is often deliberate.' },
+      smallCollection: { type: 'integer', minimum: 0, description: 'Loops over literal lists of at most this many elements stay quiet (default 20).' },
+    },
+  },
+  defaultOptions: { reportWrites: false, smallCollection: 20 },
+} as const satisfies Rule['meta'];
+
+/** Array methods whose callback runs once per element. */
+const ITERATING = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduce']);
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+/** Loop variables and helpers that mark a retry or polling loop, not a walk over items. */
+const RETRY_WORDS = /\b(attempts?|retry|retries|tries|backoff|sleep|delay|wait|poll)\b/i;
+
+interface LoopShape {
+  kind: LoopKind;
+  loop: Node;
+  callback?: Node;
+  collection?: Node;
+  item?: Node;
+}
+
+const rule: Rule = {
+  meta,
+  check(context) {
+    const reportWrites = context.options.reportWrites === true;
+    const smallCollection = typeof context.options.smallCollection === 'number' ? context.options.smallCollection : 20;
+    const reported = new Set<Node>();
+    for (const call of callsIn(context.sourceFile)) {
+      // Syntax first: only calls inside a per-item loop, or in a field resolver, reach the type checker.
+      const shape = loopAround(call, smallCollection) ?? resolverAround(call);
+      if (!shape) continue;
+      if (isQuietLoop(shape, call)) continue;
+      const path = perItemIo(call, context, reportWrites);
+      if (!path) continue;
+      if (insideReportedCall(call, reported)) continue;
+      reported.add(call);
+      const site: NPlusOneSite = {
+        ...shape,
+        perItemCall: call,
+        io: path.io,
+        via: path.via,
+        invariant: shape.kind !== 'field-resolver' && isInvariant(call, shape, path.io),
+      };
+      report(context, site);
+    }
+  },
+};
+
+export default rule;
+
+// ---------------------------------------------------------------------------------------------------
+// Where the call runs: the innermost per-item loop around it, within the function that makes the call
+
+function loopAround(call: Node, smallCollection: number): LoopShape | undefined {
+  let child: Node = call;
+  for (let node = call.getParent(); node; child = node, node = node.getParent()) {
+    if (Node.isForOfStatement(node) || Node.isForInStatement(node)) {
+      if (child !== node.getStatement()) continue; // the collection is read once
+      if (Node.isForOfStatement(node) && node.isAwaited()) return undefined; // a cursor or stream: the source batches
+      const collection = node.getExpression();
+      if (isSmallLiteral(collection, smallCollection)) return undefined;
+      const initializer = node.getInitializer();
+      const item = Node.isVariableDeclarationList(initializer) ? initializer.getDeclarations()[0]?.getNameNode() : undefined;
+      return { kind: Node.isForOfStatement(node) ? 'for-of' : 'for-in', loop: node, collection, item };
+    }
+    if (Node.isForStatement(node)) {
+      if (child !== node.getStatement()) continue;
+      // `for (let i = 0; i < orders.length; i++)`; counted loops (`attempt < 3`, pages) are retries or walks.
+      const collection = lengthOwner(node.getCondition());
+      if (!collection || RETRY_WORDS.test(node.getInitializer()?.getText() ?? '')) return undefined;
+      return { kind: 'for', loop: node, collection };
+    }
+    if (Node.isWhileStatement(node) || Node.isDoStatement(node)) {
+      if (child !== node.getStatement()) continue;
+      // Only a queue drained item by item (`while (queue.length)`) is per item; other while loops poll,
+      // retry or follow a cursor.
+      const collection = lengthOwner(node.getExpression());
+      if (!collection) return undefined;
+      return { kind: Node.isWhileStatement(node) ? 'while' : 'do', loop: node, collection };
+    }
+    if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
+      const iterating = iteratingCall(node);
+      if (iterating) {
+        const callee = iterating.getExpression().asKindOrThrow(SyntaxKind.PropertyAccessExpression);
+        const collection = callee.getExpression();
+        if (isSmallLiteral(collection, smallCollection)) return undefined;
+        const itemIndex = callee.getName() === 'reduce' ? 1 : 0;
+        const item = node.getParameters()[itemIndex]?.getNameNode();
+        const all = promiseAllAround(iterating);
+        if (all && (callee.getName() === 'map' || callee.getName() === 'flatMap')) {
+          return { kind: 'concurrent-map', loop: all, callback: node, collection, item };
+        }
+        return { kind: callee.getName() as LoopKind, loop: iterating, callback: node, collection, item };
+      }
+      // A callback that runs while its caller waits (`await withTransaction(async (tx) => …)`, an IIFE,
+      // `new Promise(…)`) belongs to the code around it; any other callback (a route handler, an event
+      // listener registered in a loop) runs later, once per event.
+      if (runsInline(node)) continue;
+      return undefined;
+    }
+    if (isFunctionLike(node) || Node.isClassDeclaration(node) || Node.isClassExpression(node)) return undefined;
+  }
+  return undefined;
+}
+
+/** `items.map(fn)` / `items.forEach(fn)` with `fn` as the callback. */
+function iteratingCall(fn: Node): CallExpression | undefined {
+  const parent = fn.getParent();
+  if (!parent || !Node.isCallExpression(parent) || parent.getArguments()[0] !== fn) return undefined;
+  const callee = parent.getExpression();
+  if (!Node.isPropertyAccessExpression(callee) || !ITERATING.has(callee.getName())) return undefined;
+  return parent;
+}
+
+/** `Promise.all(items.map(…))`, through `await`, parentheses and `.then()`-less wrappers. */
+function promiseAllAround(iterating: CallExpression): CallExpression | undefined {
+  let node: Node = iterating;
+  let parent = node.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
+    node = parent;
+    parent = parent.getParent();
+  }
+  if (!parent || !Node.isCallExpression(parent) || !parent.getArguments().includes(node)) return undefined;
+  return /^Promise\.(all|allSettled)$/.test(parent.getExpression().getText()) ? parent : undefined;
+}
+
+function runsInline(fn: Node): boolean {
+  let child: Node = fn;
+  let parent = fn.getParent();
+  while (parent && Node.isParenthesizedExpression(parent)) {
+    child = parent;
+    parent = parent.getParent();
+  }
+  if (!parent) return false;
+  if (Node.isCallExpression(parent) && parent.getExpression() === child) return true; // IIFE
+  if (Node.isNewExpression(parent)) return parent.getExpression().getText() === 'Promise';
+  if (!Node.isCallExpression(parent) || !parent.getArguments().includes(child)) return false;
+  // The callee's promise is awaited or returned: the caller waits for the callback to finish.
+  let use: Node = parent;
+  let above = parent.getParent();
+  while (above && Node.isParenthesizedExpression(above)) {
+    use = above;
+    above = above.getParent();
+  }
+  return Boolean(above && (Node.isAwaitExpression(above) || Node.isReturnStatement(above) || (Node.isArrowFunction(above) && above.getBody() === use)));
+}
+
+/** `orders` in `i < orders.length` / `queue.length > 0` / `pending.size`. */
+function lengthOwner(condition: Node | undefined): Node | undefined {
+  if (!condition) return undefined;
+  const access = [condition, ...condition.getDescendants()].find(
+    (node): node is Node & { getExpression(): Node } => Node.isPropertyAccessExpression(node) && (node.getName() === 'length' || node.getName() === 'size'),
+  );
+  return access?.getExpression();
+}
+
+/** A literal list (or a const bound to one) short enough that per-item I/O is bounded. */
+function isSmallLiteral(collection: Node, limit: number): boolean {
+  let node = collection;
+  while (Node.isAsExpression(node) || Node.isParenthesizedExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
+  if (Node.isIdentifier(node)) {
+    const declaration = node.getSymbol()?.getDeclarations()[0];
+    if (!declaration || !Node.isVariableDeclaration(declaration) || declaration.getVariableStatement()?.getDeclarationKind() !== 'const') return false;
+    const initializer = declaration.getInitializer();
+    if (!initializer) return false;
+    node = initializer;
+    while (Node.isAsExpression(node) || Node.isParenthesizedExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
+  }
+  if (Node.isArrayLiteralExpression(node)) return !node.getElements().some((element) => Node.isSpreadElement(element)) && node.getElements().length <= limit;
+  // Object.keys/values/entries of an object literal: its keys are written out too.
+  if (Node.isCallExpression(node) && /^Object\.(keys|values|entries)$/.test(node.getExpression().getText())) {
+    const [argument] = node.getArguments();
+    if (argument && Node.isIdentifier(argument)) {
+      const declaration = argument.getSymbol()?.getDeclarations()[0];
+      const initializer = declaration && Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
+      let object: Node | undefined = initializer;
+      while (object && (Node.isAsExpression(object) || Node.isSatisfiesExpression(object))) object = object.getExpression();
+      return Boolean(object && Node.isObjectLiteralExpression(object) && object.getProperties().length <= limit);
+    }
+    return Boolean(argument && Node.isObjectLiteralExpression(argument) && argument.getProperties().length <= limit);
+  }
+  return false;
+}
+
+/** A GraphQL resolver of a field of a non-root type: it runs once per parent object of a list. */
+function resolverAround(call: Node): LoopShape | undefined {
+  for (let node = call.getParent(); node; node = node.getParent()) {
+    if (!isFunctionLike(node)) continue;
+    if (isFieldResolver(node)) {
+      const params = (node as Node & { getParameters?(): { getNameNode(): Node }[] }).getParameters?.() ?? [];
+      return { kind: 'field-resolver', loop: node, callback: node, item: params[0]?.getNameNode() };
+    }
+    if ((Node.isArrowFunction(node) || Node.isFunctionExpression(node)) && runsInline(node)) continue;
+    return undefined;
+  }
+  return undefined;
+}
+
+function isFieldResolver(fn: Node): boolean {
+  // NestJS: @ResolveField() in a @Resolver class.
+  if (Node.isMethodDeclaration(fn)) {
+    if (fn.getDecorators().some((decorator) => ['ResolveField', 'ResolveProperty'].includes(decorator.getName()))) return true;
+  }
+  // A resolver typed as one: `const rating: GraphQLFieldResolver<Post, Context> = (post) => …`.
+  const declaration = fn.getParent();
+  if (declaration && Node.isVariableDeclaration(declaration)) {
+    const typeNode = declaration.getTypeNode();
+    const [parentType] = typeNode && Node.isTypeReference(typeNode) && /^(GraphQLFieldResolver|IFieldResolver)$/.test(typeNode.getTypeName().getText()) ? typeNode.getTypeArguments() : [];
+    return Boolean(parentType && !ROOT_TYPES.has(parentType.getText()) && !/^(unknown|any|undefined|void)$/.test(parentType.getText()));
+  }
+  // Resolver maps: `{ Post: { author: (post) => … } }` or `{ Post: { author(post) { … } } }`.
+  const holder = Node.isMethodDeclaration(fn) ? fn.getParent() : Node.isPropertyAssignment(fn.getParent()) ? fn.getParent()?.getParent() : undefined;
+  if (!holder || !Node.isObjectLiteralExpression(holder)) return false;
+  const typeEntry = holder.getParent();
+  if (!typeEntry || !Node.isPropertyAssignment(typeEntry)) return false;
+  const typeName = typeEntry.getName();
+  if (!/^[A-Z]/.test(typeName) || ROOT_TYPES.has(typeName)) return false;
+  // The map itself: an object whose entries are type names (a `resolvers` object, often typed Resolvers).
+  const map = typeEntry.getParent();
+  return Boolean(map && Node.isObjectLiteralExpression(map) && map.getProperties().some((property) => Node.isPropertyAssignment(property) && ROOT_TYPES.has(property.getName())) || /resolvers?/i.test(mapName(map)));
+}
+
+function mapName(map: Node | undefined): string {
+  const parent = map?.getParent();
+  if (parent && Node.isVariableDeclaration(parent)) return parent.getName();
+  if (parent && Node.isPropertyAssignment(parent)) return parent.getName();
+  if (parent && Node.isExportAssignment(parent)) return 'resolvers';
+  return '';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Loops that legitimately do I/O per iteration
+
+function isQuietLoop(shape: LoopShape, call: Node): boolean {
+  if (shape.kind === 'field-resolver') return false;
+  const body = bodyOf(shape);
+  if (!body) return true;
+  if (shape.callback === undefined && stopsAtFirstHit(shape.loop, body)) return true;
+  if (feedsNextIteration(call, shape.loop)) return true;
+  return false;
+}
+
+function bodyOf(shape: LoopShape): Node | undefined {
+  if (shape.callback && isFunctionLike(shape.callback)) return shape.callback.getBody();
+  const loop = shape.loop;
+  if (Node.isForOfStatement(loop) || Node.isForInStatement(loop) || Node.isForStatement(loop) || Node.isWhileStatement(loop) || Node.isDoStatement(loop)) return loop.getStatement();
+  return undefined;
+}
+
+/**
+ * A search or fail-over: the loop stops at a hit (`if (row) return row`, `if (res.ok) break`, a `return`
+ * in a `try` that moves on to the next host when it throws). A `return`/`break` after a negative test
+ * (`if (!row) throw …`) is an error exit, not a search: the loop still reads every item.
+ */
+function stopsAtFirstHit(loop: Node, body: Node): boolean {
+  const exits: Node[] = [];
+  const visit = (node: Node): void => {
+    if (isFunctionLike(node) || Node.isClassDeclaration(node)) return;
+    if (Node.isReturnStatement(node)) exits.push(node);
+    if (Node.isBreakStatement(node) && !node.getLabel() && nearestBreakTarget(node) === loop) exits.push(node);
+    node.forEachChild(visit);
+  };
+  visit(body);
+  return exits.some((exit) => {
+    for (let node = exit.getParent(); node && node !== body; node = node.getParent()) {
+      if (Node.isIfStatement(node) && isInside(exit, node.getThenStatement())) {
+        const condition = node.getExpression();
+        // A positive test (`if (row) return row`) is a search; a negative one (`if (!row) return`) an error exit.
+        return !(Node.isPrefixUnaryExpression(condition) && condition.getOperatorToken() === SyntaxKind.ExclamationToken) && !/===?\s*(null|undefined)\b|\b(null|undefined)\s*===?/.test(condition.getText());
+      }
+      if (Node.isCatchClause(node)) return false; // giving up inside catch: the loop still walks every item
+    }
+    return true; // unconditional: the loop body runs once, or a `try { return await … } catch {}` fail-over
+  });
+}
+
+function nearestBreakTarget(node: Node): Node | undefined {
+  for (let parent = node.getParent(); parent; parent = parent.getParent()) {
+    if (Node.isIterationStatement(parent) || Node.isSwitchStatement(parent)) return parent;
+    if (isFunctionLike(parent)) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A cursor or chain walk: a name the call reads is declared before the loop and assigned inside it
+ * (`cursor = next`, `lastId = rows.at(-1).id`, `node = parent`), so each iteration depends on the last.
+ */
+function feedsNextIteration(call: Node, loop: Node): boolean {
+  const names = new Set<string>();
+  const args = Node.isCallExpression(call) ? call.getArguments() : Node.isTaggedTemplateExpression(call) ? [call.getTemplate()] : [];
+  for (const argument of args) {
+    for (const identifier of identifiersIn(argument)) {
+      const declarations = identifier.getSymbol()?.getDeclarations() ?? [];
+      if (declarations.length > 0 && declarations.every((declaration) => !isInside(declaration, loop))) names.add(identifier.getText());
+    }
+  }
+  // The receiver too: `for (…) { node = await node.parent() }`.
+  if (Node.isCallExpression(call)) {
+    const callee = call.getExpression();
+    if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression())) names.add(callee.getExpression().getText());
+  }
+  if (names.size === 0) return false;
+  for (const assignment of loop.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
+    if (assignment.getOperatorToken().getKind() !== SyntaxKind.EqualsToken && assignment.getOperatorToken().getKind() !== SyntaxKind.PlusEqualsToken) continue;
+    const left = assignment.getLeft();
+    const targets = Node.isIdentifier(left) ? [left] : left.getDescendantsOfKind(SyntaxKind.Identifier);
+    if (targets.some((target) => names.has(target.getText()))) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What the call does
+
+/** The first I/O path of the call that is a per-item round trip worth reporting. */
+function perItemIo(call: CallExpression | TaggedTemplateExpression, context: RuleContext, reportWrites: boolean): IoPath | undefined {
+  const paths = context.summaries.ioOfCall(call);
+  return paths.find((path) => !alreadyBatched(path.io) && (reportWrites || !isWrite(path.io)));
+}
+
+/** One call that serves many keys: the loop is over chunks or the call is a set-based lookup. */
+function alreadyBatched(io: IoCall): boolean {
+  if (io.kind === 'redis' || io.resolvedBy === 'config') return io.batched;
+  const text = io.node.getText();
+  if (io.kind === 'sql') {
+    return /=\s*any\s*\(|\bin\s*\(\s*(\$\d|\?|:\w|\$\{|@)|\bunnest\s*\(|\bin\s+\$\{|\bvalues\s*\$\{/i.test(text) || /\.(whereIn|whereInArray|orWhereIn)\s*\(|\binArray\s*\(/.test(text);
+  }
+  // ORMs and document stores: an `in` filter over a list of keys.
+  return /\bin\s*:|\$in\b|\bIn\s*\(|\bOp\.in\b|\[Op\.in\]|\.(whereIn|whereInIds|orWhereIn)\s*\(|\binArray\s*\(|\bids\s*:/.test(text);
+}
+
+function isWrite(io: IoCall): boolean {
+  if (io.op === 'write') return true;
+  if (io.kind === 'http') return /^(POST|PUT|PATCH|DELETE)$/.test(io.command ?? '');
+  if (io.op !== 'other') return false;
+  const sql = sqlTextOf(io.node);
+  return sql !== undefined && /^\s*(insert|update|delete|merge|upsert|replace|call)\b/i.test(sql);
+}
+
+function sqlTextOf(node: CallExpression | TaggedTemplateExpression): string | undefined {
+  if (Node.isTaggedTemplateExpression(node)) return node.getTemplate().getText().slice(1, -1);
+  const first = node.getArguments()[0];
+  if (!first) return undefined;
+  if (Node.isStringLiteral(first) || Node.isNoSubstitutionTemplateLiteral(first)) return first.getLiteralValue();
+  if (Node.isTemplateExpression(first)) return first.getText().slice(1, -1);
+  if (Node.isObjectLiteralExpression(first)) {
+    const text = first.getProperty('text');
+    const value = text && Node.isPropertyAssignment(text) ? text.getInitializer() : undefined;
+    if (value && (Node.isStringLiteral(value) || Node.isNoSubstitutionTemplateLiteral(value))) return value.getLiteralValue();
+  }
+  return undefined;
+}
+
+/** Same arguments every iteration, a read, and no call in the arguments that could differ each time. */
+function isInvariant(call: CallExpression | TaggedTemplateExpression, shape: LoopShape, io: IoCall): boolean {
+  if (!isRead(io) && !(io.op === 'other' && isSelect(io.node))) return false;
+  const args = Node.isCallExpression(call) ? call.getArguments() : [call.getTemplate()];
+  if (args.some((argument) => [argument, ...argument.getDescendants()].some((node) => Node.isCallExpression(node) || Node.isAwaitExpression(node) || Node.isPostfixUnaryExpression(node) || Node.isPrefixUnaryExpression(node) && /\+\+|--/.test(node.getText())))) return false;
+  // A receiver that changes per iteration (`order.customer()`) is per item too.
+  const site = { ...shape, perItemCall: call, io, via: [], invariant: false } as NPlusOneSite;
+  return isLoopInvariant(call, site);
+}
+
+/** The outermost call of an expression is the per-item call: `await db.query(sql(id))` is one finding. */
+function insideReportedCall(call: Node, reported: Set<Node>): boolean {
+  for (let parent = call.getParent(); parent && !Node.isStatement(parent); parent = parent.getParent()) {
+    if (reported.has(parent)) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The finding
+
+function report(context: RuleContext, site: NPlusOneSite): void {
+  const what = noun(site.io);
+  const item = itemName(site);
+  const line = site.loop.getStartLineNumber();
+  const chain = site.via.length > 0 ? ` through ${site.via.map((call) => `${calleeText(call)}()`).join(' → ')}` : '';
+  const fixes = fixesFor(site, context);
+  const fixHint = fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${item}s (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
+  let message: string;
+  if (site.invariant) {
+    message = `The same ${what} runs on every iteration of the loop over ${collectionText(site)} (line ${line})${chain}: its arguments do not depend on the ${item}, so 1,000 ${item}s ⇒ 1,000 identical round trips. Hoist it out of the loop and reuse the result.`;
+  } else if (site.kind === 'field-resolver') {
+    message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${item}s ⇒ 100 ${what === 'query' ? 'queries' : `${what}s`} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ''}`;
+  } else if (site.kind === 'concurrent-map') {
+    message = `1 ${what} per ${item}, all at once: Promise.all over ${collectionText(site)} (line ${line})${chain} starts N ${plural(what)} concurrently — 1,000 ${item}s ⇒ 1,000 round trips queued on a pool of ~10 connections, starving every other request.${fixHint}`;
+  } else {
+    message = `1 ${what} per ${item} in the ${loopWord(site)} over ${collectionText(site)} (line ${line})${chain}: 1,000 ${item}s ⇒ 1,000 sequential round trips (~0.5 s at 0.5 ms each inside a data centre, seconds across regions).${fixHint}`;
+  }
+  const related: { node: Node; message: string }[] = [];
+  if (site.kind === 'field-resolver') related.push({ node: site.loop, message: `resolves ${resolverName(site)} once per parent ${item}` });
+  else related.push({ node: loopHead(site), message: `${site.kind === 'concurrent-map' ? 'runs concurrently' : 'repeats'} once per ${item} of ${collectionText(site)}` });
+  for (const call of site.via) related.push({ node: call, message: `calls ${calleeText(call)}()` });
+  if (site.via.length > 0) related.push({ node: site.io.node, message: `the ${what} that runs per ${item}: ${excerpt(site.io.node.getText(), 60)}` });
+  context.report({ node: site.perItemCall, message, related, fixes });
+}
+
+function noun(io: IoCall): string {
+  if (io.kind === 'redis') return 'Redis command';
+  if (io.kind === 'http') return 'HTTP request';
+  return 'query';
+}
+
+function plural(what: string): string {
+  return what === 'query' ? 'queries' : `${what}s`;
+}
+
+function itemName(site: NPlusOneSite): string {
+  if (site.item && Node.isIdentifier(site.item)) return site.item.getText();
+  if (site.kind === 'field-resolver') {
+    const typeName = resolverType(site);
+    if (typeName) return typeName.charAt(0).toLowerCase() + typeName.slice(1);
+  }
+  const collection = site.collection && Node.isIdentifier(site.collection) ? site.collection.getText() : undefined;
+  if (collection && /[^s]s$/.test(collection)) return collection.replace(/ies$/, 'y').replace(/s$/, '');
+  return 'item';
+}
+
+function collectionText(site: NPlusOneSite): string {
+  return site.collection ? `\`${excerpt(site.collection.getText(), 40)}\`` : 'the items';
+}
+
+function loopWord(site: NPlusOneSite): string {
+  if (site.callback) return `${site.kind} callback`;
+  return 'loop';
+}
+
+function loopHead(site: NPlusOneSite): Node {
+  const loop = site.loop;
+  if (Node.isForOfStatement(loop) || Node.isForInStatement(loop)) return loop.getExpression();
+  if (Node.isForStatement(loop)) return loop.getCondition() ?? loop;
+  if (Node.isWhileStatement(loop) || Node.isDoStatement(loop)) return loop.getExpression();
+  if (Node.isCallExpression(loop)) return loop.getExpression();
+  return loop;
+}
+
+function resolverType(site: NPlusOneSite): string | undefined {
+  const fn = site.loop;
+  if (Node.isMethodDeclaration(fn) && fn.getDecorators().length > 0) {
+    const cls = fn.getParent();
+    const resolver = Node.isClassDeclaration(cls) ? cls.getDecorator('Resolver') : undefined;
+    const argument = resolver?.getArguments()[0];
+    if (argument && Node.isArrowFunction(argument)) return argument.getBody().getText();
+    return undefined;
+  }
+  const declaration = fn.getParent();
+  if (declaration && Node.isVariableDeclaration(declaration)) {
+    const typeNode = declaration.getTypeNode();
+    return typeNode && Node.isTypeReference(typeNode) ? typeNode.getTypeArguments()[0]?.getText() : undefined;
+  }
+  const holder = Node.isMethodDeclaration(fn) ? fn.getParent() : fn.getParent()?.getParent();
+  const typeEntry = holder?.getParent();
+  return typeEntry && Node.isPropertyAssignment(typeEntry) ? typeEntry.getName() : undefined;
+}
+
+function resolverName(site: NPlusOneSite): string {
+  const fn = site.loop;
+  const parent = fn.getParent();
+  const field = Node.isMethodDeclaration(fn) ? fn.getName() : parent && (Node.isPropertyAssignment(parent) || Node.isVariableDeclaration(parent)) ? parent.getName() : 'field';
+  const typeName = resolverType(site);
+  return `\`${typeName ? `${typeName}.` : ''}${field}\``;
+}
+
+function calleeText(call: CallExpression): string {
+  const callee = call.getExpression();
+  return Node.isPropertyAccessExpression(callee) ? `${excerpt(callee.getExpression().getText(), 30)}.${callee.getName()}` : excerpt(callee.getText(), 40);
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
