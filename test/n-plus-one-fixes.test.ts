@@ -1,7 +1,5 @@
-// The n-plus-one quick-fixes on their own: the real engine, I/O resolver and summaries, with the sites
-// built here from the fixture code (a small stand-in for detection, so the fixers are tested even where
-// detection would word or place a finding differently). The fixture harness (fixtures.test.ts) runs the
-// same fixtures end to end through the registered rule.
+// The n-plus-one quick-fixes through the real rule, engine, I/O resolver and summaries: the first fix of
+// every finding, which fixes are safe and which only suggestions, and the demo service fixed end to end.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +7,7 @@ import { Project } from 'ts-morph';
 import { Engine } from '../server/src/engine/engine';
 import type { FileResult } from '../server/src/engine/types';
 import { DEMO, FIXTURES, applyFirstFixes, typeErrors } from './harness';
-import { siteRule } from './n-plus-one-sites';
+import nPlusOne from '../rules/n-plus-one';
 
 const DIR = path.join(FIXTURES, 'n-plus-one', 'fixes');
 
@@ -36,7 +34,7 @@ function lineOf(name: string, text: string): number {
 describe('n-plus-one quick-fixes', function () {
   this.timeout(120000);
   before(async function () {
-    const engine = new Engine({ rules: [siteRule], root: DIR });
+    const engine = new Engine({ rules: [nPlusOne], root: DIR });
     ({ results } = await engine.analyzePaths([DIR]));
   });
 
@@ -92,8 +90,15 @@ describe('n-plus-one quick-fixes', function () {
   });
 
   it('on the demo service, the fixes leave a project that still type-checks', async function () {
-    const engine = new Engine({ rules: [siteRule], root: DEMO });
+    const engine = new Engine({ rules: [nPlusOne], root: DEMO });
     const { results: first } = await engine.analyzePaths([DEMO]);
+    // Each finding shows its evidence: the loop, the helper call, and the query in the repository file.
+    const demoFindings = first.flatMap((result) => result.findings);
+    assert.ok(demoFindings.length >= 2, `only ${demoFindings.length} N+1s found in the demo`);
+    for (const finding of demoFindings) {
+      const files = finding.related.map((related) => path.relative(DEMO, related.file));
+      assert.ok(finding.related.length >= 3 && files.some((file) => file.startsWith(path.join('src', 'repositories'))), `${finding.message}: evidence ${files.join(', ')}`);
+    }
     const project = new Project({ tsConfigFilePath: path.join(DEMO, 'tsconfig.json') });
     let fixed = 0;
     // Fixes that add the same import overlap; like `--fix`, apply what fits and run again.
