@@ -189,6 +189,56 @@ describe('language server over stdio', function () {
     await client.waitForDiagnostics(file, (found) => redisKeys(found).length === 4);
   });
 
+  it('a cross-file N+1 appears when a helper in another file starts querying, and disappears when it stops', async () => {
+    const orders = path.join(root, 'src', 'orders.ts');
+    const customers = path.join(root, 'src', 'customers.ts');
+    const cachedHelper = [
+      "import { Pool } from 'pg';",
+      '',
+      'export const pool = new Pool({ max: 10 });',
+      'const names = new Map<number, string>();',
+      '',
+      'export async function customerName(id: number): Promise<string | undefined> {',
+      '  return names.get(id);',
+      '}',
+      '',
+    ].join('\n');
+    fs.writeFileSync(customers, cachedHelper);
+    fs.writeFileSync(orders, [
+      "import { customerName } from './customers';",
+      '',
+      'export async function labels(orders: { id: number; customerId: number }[]): Promise<string[]> {',
+      '  const result: string[] = [];',
+      '  for (const order of orders) {',
+      '    result.push(`${order.id}: ${await customerName(order.customerId)}`);',
+      '  }',
+      '  return result;',
+      '}',
+      '',
+    ].join('\n'));
+    const onlyNPlusOne = { rules: Object.fromEntries(RULES.filter((rule) => rule.meta.id !== 'n-plus-one').map((rule) => [rule.meta.id, 'off'])), scanWorkspaceOnStartup: false };
+    client = new LspClient({ root, settings: onlyNPlusOne });
+    await client.initialize();
+    const nPlusOne = (diagnostics: Diagnostic[]): Diagnostic[] => diagnostics.filter((diagnostic) => diagnostic.code === 'n-plus-one');
+    client.open(orders);
+    client.open(customers);
+    await client.waitForDiagnostics(orders, () => true);
+    assert.deepEqual(nPlusOne(client.diagnostics.get(uri(orders))?.diagnostics ?? []), [], 'a Map lookup per item is no N+1');
+
+    // The helper, unsaved in the editor, now reads from the database: the loop in the other file is an N+1.
+    const body = client.document(customers).getText().split('\n').findIndex((line) => line.includes('names.get(id)'));
+    const querying = "  const { rows } = await pool.query<{ name: string }>('SELECT name FROM customers WHERE id = $1', [id]);\n  return rows[0]?.name;\n";
+    client.edit(customers, [{ range: { start: { line: body, character: 0 }, end: { line: body + 1, character: 0 } }, newText: querying }]);
+    const [found] = nPlusOne(await client.waitForDiagnostics(orders, (diagnostics) => nPlusOne(diagnostics).length === 1));
+    assert.match(String(found.message), /1 query per order in the loop over `orders` \(line 5\) through customerName\(\)/);
+    assert.ok(found.relatedInformation?.some((related) => related.location.uri === uri(customers) && /SELECT name FROM customers/.test(related.message)), JSON.stringify(found.relatedInformation));
+
+    // Back to the in-memory lookup: the finding goes away without touching orders.ts.
+    const start = client.document(customers).getText().split('\n').findIndex((line) => line.includes('pool.query'));
+    client.edit(customers, [{ range: { start: { line: start, character: 0 }, end: { line: start + 2, character: 0 } }, newText: '  return names.get(id);\n' }]);
+    await client.waitForDiagnostics(orders, (diagnostics) => nPlusOne(diagnostics).length === 0);
+  });
+
   it('survives hostile buffers: syntax errors, binary noise, deep nesting; other files keep working', async () => {
     await start();
     const broken = path.join(root, 'src', 'broken.ts');
