@@ -1,0 +1,84 @@
+// Which Redis keys hold collections that grow without bound. Statically we only have the key's text, so the
+// judgement is deliberately narrow: a constant key (`online-users`, `leaderboard:global`) or a key whose
+// name says it accumulates (`followers:${id}`, `feed:${id}`) counts; a key built from one entity's id
+// (`user:${id}:roles`) is a small per-entity collection, and a key we cannot read is left alone.
+import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
+import type { IoCall } from '../../server/src/engine/io-resolver';
+import { stringValue } from '../../server/src/engine/rule-kit';
+
+/** Words in a key that say the collection accumulates for as long as the product runs. */
+const GROWING_WORDS = new Set([
+  'all', 'global', 'index', 'feed', 'feeds', 'timeline', 'followers', 'following', 'subscribers', 'leaderboard', 'ranking',
+  'events', 'log', 'logs', 'audit', 'history', 'queue', 'stream', 'visitors', 'online', 'seen', 'processed', 'members',
+]);
+/** Words in a constant key that say the collection is small and curated by people, not by traffic. */
+const SMALL_WORDS = new Set([
+  'config', 'configs', 'setting', 'settings', 'flag', 'flags', 'feature', 'features', 'role', 'roles', 'permission', 'permissions',
+  'country', 'countries', 'currency', 'currencies', 'locale', 'locales', 'admin', 'admins', 'region', 'regions',
+]);
+/** Commands that add to a collection: a key written with them is a collection, whatever its name. */
+const COLLECTION_WRITES = new Set(['SADD', 'HSET', 'HMSET', 'ZADD', 'ZINCRBY', 'LPUSH', 'RPUSH', 'XADD', 'PFADD', 'SUNIONSTORE', 'ZUNIONSTORE']);
+
+export interface KeyShape {
+  /** The key's static text: `followers:${…}` for a template. */
+  text: string;
+  /** Built from an interpolated value (an entity id): one of many small collections. */
+  perEntity: boolean;
+}
+
+/** The key as far as it can be read: a literal, a template, a `const` holding one. */
+export function keyShape(node: Node | undefined, depth = 0): KeyShape | undefined {
+  if (!node || depth > 3) return undefined;
+  const literal = stringValue(node);
+  if (literal !== undefined) return { text: literal, perEntity: false };
+  if (Node.isTemplateExpression(node)) {
+    const text = [node.getHead().getLiteralText(), ...node.getTemplateSpans().map((span) => `\${…}${span.getLiteral().getLiteralText()}`)].join('');
+    return { text, perEntity: true };
+  }
+  if (Node.isBinaryExpression(node) && node.getOperatorToken().getKind() === SyntaxKind.PlusToken) {
+    const left = keyShape(node.getLeft(), depth + 1);
+    const right = keyShape(node.getRight(), depth + 1);
+    return { text: `${left?.text ?? '${…}'}${right?.text ?? '${…}'}`, perEntity: !left || !right || left.perEntity || right.perEntity };
+  }
+  if (Node.isIdentifier(node)) {
+    for (const declaration of node.getSymbol()?.getDeclarations() ?? []) {
+      if (!Node.isVariableDeclaration(declaration)) continue;
+      const list = declaration.getParent();
+      if (!list || !Node.isVariableDeclarationList(list) || list.getDeclarationKindKeywords()[0]?.getText() !== 'const') continue;
+      return keyShape(declaration.getInitializer(), depth + 1);
+    }
+  }
+  return undefined;
+}
+
+function wordsOf(text: string): string[] {
+  return text
+    .replace(/\$\{…\}/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase());
+}
+
+/** Why a key likely holds a collection without bound, or undefined when it is bounded or unknown. */
+export function growsWithoutBound(key: KeyShape | undefined): string | undefined {
+  if (!key) return undefined;
+  const words = wordsOf(key.text);
+  const growing = words.find((word) => GROWING_WORDS.has(word));
+  if (growing) return `the key is named for something that accumulates ('${growing}')`;
+  if (key.perEntity) return undefined;
+  if (words.some((word) => SMALL_WORDS.has(word))) return undefined;
+  return 'the key is one shared collection, not one per entity, so it grows with the product';
+}
+
+/** Whether the file adds to this key with a collection command (SADD, HSET, ZADD, RPUSH, …). */
+export function isWrittenAsCollection(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): boolean {
+  for (const call of sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    const io = classify(call);
+    if (!io || io.kind !== 'redis' || !io.command || !COLLECTION_WRITES.has(io.command)) continue;
+    const args = io.method === 'call' ? call.getArguments().slice(1) : call.getArguments();
+    const written = keyShape(args[0]);
+    if (written && written.text === key.text) return true;
+  }
+  return false;
+}
