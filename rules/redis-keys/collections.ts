@@ -17,7 +17,7 @@ const SMALL_WORDS = new Set([
   'country', 'countries', 'currency', 'currencies', 'locale', 'locales', 'admin', 'admins', 'region', 'regions',
 ]);
 /** Commands that add to a collection: a key written with them is a collection, whatever its name. */
-const COLLECTION_WRITES = new Set(['SADD', 'HSET', 'HMSET', 'ZADD', 'ZINCRBY', 'LPUSH', 'RPUSH', 'XADD', 'PFADD', 'SUNIONSTORE', 'ZUNIONSTORE']);
+const COLLECTION_WRITES = new Set(['SADD', 'HSET', 'HMSET', 'HINCRBY', 'ZADD', 'ZINCRBY', 'LPUSH', 'RPUSH', 'XADD']);
 
 export interface KeyShape {
   /** The key's static text: `followers:${…}` for a template. */
@@ -60,25 +60,39 @@ function wordsOf(text: string): string[] {
     .map((word) => word.toLowerCase());
 }
 
-/** Why a key likely holds a collection without bound, or undefined when it is bounded or unknown. */
-export function growsWithoutBound(key: KeyShape | undefined): string | undefined {
+export interface Growth {
+  /** Why the collection is judged to grow without bound, for the message. */
+  why: string;
+  /** The write that adds per-item members to it, as evidence. */
+  write?: CallExpression;
+}
+
+/**
+ * Why a key likely holds a collection without bound, or undefined when it is bounded or unknown: its name
+ * says it accumulates, or it is one shared key that the file adds members to per item (a member or field
+ * that is not a constant: `SADD online-users ${player}`). Curated data (`config`, `flags`) never counts.
+ */
+export function growsWithoutBound(key: KeyShape | undefined, sourceFile: SourceFile, classify: (call: CallExpression) => IoCall | undefined): Growth | undefined {
   if (!key) return undefined;
   const words = wordsOf(key.text);
   const growing = words.find((word) => GROWING_WORDS.has(word));
-  if (growing) return `the key is named for something that accumulates ('${growing}')`;
-  if (key.perEntity) return undefined;
-  if (words.some((word) => SMALL_WORDS.has(word))) return undefined;
-  return 'the key is one shared collection, not one per entity, so it grows with the product';
+  if (growing) return { why: `the key is named for something that accumulates ('${growing}')` };
+  if (key.perEntity || words.some((word) => SMALL_WORDS.has(word))) return undefined;
+  const write = collectionWrite(sourceFile, key, classify);
+  if (!write) return undefined;
+  const line = write.getStartLineNumber();
+  return { why: `the key is one shared collection that line ${line} adds to per item, so it grows with the product`, write };
 }
 
-/** Whether the file adds to this key with a collection command (SADD, HSET, ZADD, RPUSH, …). */
-export function isWrittenAsCollection(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): boolean {
+/** A call in the file that adds a non-constant member or field to this key (SADD, HSET, ZADD, RPUSH, …). */
+function collectionWrite(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): CallExpression | undefined {
   for (const call of sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
     const io = classify(call);
     if (!io || io.kind !== 'redis' || !io.command || !COLLECTION_WRITES.has(io.command)) continue;
     const args = io.method === 'call' ? call.getArguments().slice(1) : call.getArguments();
     const written = keyShape(args[0]);
-    if (written && written.text === key.text) return true;
+    if (!written || written.text !== key.text) continue;
+    if (args.slice(1).some((arg) => keyShape(arg) === undefined && !Node.isNumericLiteral(arg))) return call;
   }
-  return false;
+  return undefined;
 }

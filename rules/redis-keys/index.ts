@@ -6,7 +6,7 @@ import type { Fix, Report, Rule, RuleContext } from '../../server/src/engine/typ
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { callsIn, excerpt, stringValue } from '../../server/src/engine/rule-kit';
 import { enclosingFunction } from '../../server/src/engine/summaries';
-import { growsWithoutBound, isWrittenAsCollection, keyShape, type KeyShape } from './collections';
+import { growsWithoutBound, keyShape, type Growth, type KeyShape } from './collections';
 import { collectFix, iteratorYieldsBatches, receiverText, scanHash, scanKeys, scanSet, scanSortedSet, unlinkFix } from './fixes';
 
 export const meta = {
@@ -114,21 +114,30 @@ function keyOf(call: CallExpression, io: IoCall): { node: Node | undefined; shap
   return { node, shape, text };
 }
 
+function growthOf(context: RuleContext, key: KeyShape | undefined): Growth | undefined {
+  return growsWithoutBound(key, context.sourceFile, (inner) => context.io.classify(inner));
+}
+
+function evidence(growth: Growth): { node: Node; message: string }[] {
+  return growth.write ? [{ node: growth.write, message: 'adds a member per item to the same key' }] : [];
+}
+
 /** SMEMBERS, HGETALL, LRANGE/ZRANGE to the end, on a collection that grows without bound. */
 function reportFullRead(context: RuleContext, call: CallExpression, io: IoCall): void {
   const command = io.command as string;
   if (RANGE_READS.has(command) && !readsToEnd(call, io)) return;
   const key = keyOf(call, io);
-  const why = growsWithoutBound(key.shape);
-  if (!why) return;
+  const growth = growthOf(context, key.shape);
+  if (!growth) return;
   const { what, instead } = FULL_READS[command];
   const shown = RANGE_READS.has(command) ? `${command} ${key.text} 0 -1` : `${command} ${key.text}`;
   const report: Report = {
     node: call,
     severity: 'info',
     message:
-      `${shown} returns ${what} in one command, and ${why}: Redis is single-threaded, so while it builds a reply of a million elements ` +
+      `${shown} returns ${what} in one command, and ${growth.why}: Redis is single-threaded, so while it builds a reply of a million elements ` +
       `(tens to hundreds of milliseconds, and megabytes of output buffer) every other client waits, and the wait grows with the data. ${instead}`,
+    related: evidence(growth),
     fixes: fullReadFixes(context, call, io, key.node),
   };
   context.report(report);
@@ -195,13 +204,14 @@ function numberValue(node: Node | undefined): number | undefined {
 /** SORT loads and sorts every element, even with LIMIT. */
 function reportSort(context: RuleContext, call: CallExpression, io: IoCall): void {
   const key = keyOf(call, io);
-  const why = growsWithoutBound(key.shape);
-  if (!why) return;
+  const growth = growthOf(context, key.shape);
+  if (!growth) return;
   context.report({
     node: call,
     severity: 'warning',
+    related: evidence(growth),
     message:
-      `SORT ${key.text} reads and sorts every element (O(N + M·log M)) on Redis's only thread, even with LIMIT, and ${why}: at a million elements that is ` +
+      `SORT ${key.text} reads and sorts every element (O(N + M·log M)) on Redis's only thread, even with LIMIT, and ${growth.why}: at a million elements that is ` +
       `about a second in which no other client is served. Keep the order on write with a sorted set (ZADD) and read bounded ranges, or sort in the application.`,
   });
 }
@@ -211,16 +221,15 @@ function reportDel(context: RuleContext, call: CallExpression, io: IoCall): void
   const args = commandArguments(call, io);
   if (args.length !== 1 || Node.isSpreadElement(args[0]) || Node.isArrayLiteralExpression(args[0])) return;
   const key = keyOf(call, io);
-  const why = growsWithoutBound(key.shape);
-  if (!why || !key.shape) return;
-  const collection = /\baccumulates\b/.test(why) || isWrittenAsCollection(context.sourceFile, key.shape, (inner) => context.io.classify(inner));
-  if (!collection) return;
+  const growth = growthOf(context, key.shape);
+  if (!growth) return;
   const fix = unlinkFix(context, call, io);
   context.report({
     node: call,
     severity: 'warning',
+    related: evidence(growth),
     message:
-      `DEL ${key.text} frees a collection that grows without bound (${why}) on Redis's main thread: deleting millions of elements blocks every client ` +
+      `DEL ${key.text} frees a collection that grows without bound (${growth.why}) on Redis's main thread: deleting millions of elements blocks every client ` +
       `while the memory is released (hundreds of milliseconds to seconds). UNLINK removes the key at once and frees the memory in a background thread.`,
     fixes: fix ? [fix] : [],
   });
