@@ -8,7 +8,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { callsIn, excerpt } from '../../server/src/engine/rule-kit';
-import { isFunctionLike, type IoPath } from '../../server/src/engine/summaries';
+import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
 import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect } from './fixes/shape';
@@ -51,6 +51,7 @@ const rule: Rule = {
     const smallCollection = typeof context.options.smallCollection === 'number' ? context.options.smallCollection : 20;
     const reported = new Set<Node>();
     for (const call of callsIn(context.sourceFile)) {
+      if (Node.isCallExpression(call) && reportPointFree(context, call, smallCollection, reportWrites)) continue;
       // Syntax first: only calls inside a per-item loop, or in a field resolver, reach the type checker.
       const shape = loopAround(call, smallCollection) ?? resolverAround(call);
       if (!shape) continue;
@@ -70,6 +71,52 @@ const rule: Rule = {
     }
   },
 };
+
+/**
+ * `Promise.all(ids.map(getCustomer))`: a project function handed to an iterating method runs once per
+ * element. The iterating call is the per-item call; no rewrite is offered (there is no loop body to edit).
+ */
+function reportPointFree(context: RuleContext, call: CallExpression, smallCollection: number, reportWrites: boolean): boolean {
+  const callee = call.getExpression();
+  if (!Node.isPropertyAccessExpression(callee) || !ITERATING.has(callee.getName())) return false;
+  const argument = call.getArguments()[0];
+  if (!argument || !(Node.isIdentifier(argument) || Node.isPropertyAccessExpression(argument))) return false;
+  if (isSmallLiteral(callee.getExpression(), smallCollection)) return false;
+  const functions = namedFunctions(argument);
+  if (functions.length === 0) return false;
+  const path = functions.flatMap((fn) => context.summaries.ioOfFunction(fn)).find((candidate) => !alreadyBatched(candidate.io) && (reportWrites || !isWrite(candidate.io)));
+  if (!path) return false;
+  const all = promiseAllAround(call);
+  const site: NPlusOneSite = {
+    kind: all && (callee.getName() === 'map' || callee.getName() === 'flatMap') ? 'concurrent-map' : (callee.getName() as LoopKind),
+    loop: all ?? call,
+    collection: callee.getExpression(),
+    perItemCall: call,
+    io: path.io,
+    via: path.via,
+    invariant: false,
+  };
+  report(context, site, argument.getText());
+  return true;
+}
+
+/** The project functions a name refers to: declarations with bodies, and consts bound to function literals. */
+function namedFunctions(reference: Node): FunctionLike[] {
+  const nameNode = Node.isPropertyAccessExpression(reference) ? reference.getNameNode() : reference;
+  let symbol = nameNode.getSymbol();
+  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  const result: FunctionLike[] = [];
+  for (const declaration of symbol?.getDeclarations() ?? []) {
+    const file = declaration.getSourceFile();
+    if (file.isDeclarationFile() || file.isInNodeModules()) continue;
+    if ((Node.isFunctionDeclaration(declaration) || Node.isMethodDeclaration(declaration)) && declaration.getBody()) result.push(declaration as FunctionLike);
+    if (Node.isVariableDeclaration(declaration)) {
+      const initializer = declaration.getInitializer();
+      if (initializer && (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer))) result.push(initializer as FunctionLike);
+    }
+  }
+  return result;
+}
 
 export default rule;
 
@@ -329,6 +376,8 @@ function feedsNextIteration(call: Node, loop: Node): boolean {
   for (const assignment of loop.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
     if (assignment.getOperatorToken().getKind() !== SyntaxKind.EqualsToken && assignment.getOperatorToken().getKind() !== SyntaxKind.PlusEqualsToken) continue;
     const left = assignment.getLeft();
+    // A counter stepping through a list (`i += 1`, `i = i + 1`) walks items, it does not follow a cursor.
+    if (/^(\d+|\w+\s*[+-]\s*\d+)$/.test(assignment.getRight().getText().trim())) continue;
     const targets = Node.isIdentifier(left) ? [left] : left.getDescendantsOfKind(SyntaxKind.Identifier);
     if (targets.some((target) => names.has(target.getText()))) return true;
   }
@@ -384,7 +433,26 @@ function isInvariant(call: CallExpression | TaggedTemplateExpression, shape: Loo
   if (args.some((argument) => [argument, ...argument.getDescendants()].some((node) => Node.isCallExpression(node) || Node.isAwaitExpression(node) || Node.isPostfixUnaryExpression(node) || Node.isPrefixUnaryExpression(node) && /\+\+|--/.test(node.getText())))) return false;
   // A receiver that changes per iteration (`order.customer()`) is per item too.
   const site = { ...shape, perItemCall: call, io, via: [], invariant: false } as NPlusOneSite;
-  return isLoopInvariant(call, site);
+  if (!isLoopInvariant(call, site)) return false;
+  // `orderIds[i]` with `i` declared before a while loop and stepped inside it changes every iteration.
+  const changed = namesChangedIn(shape.loop);
+  return !args.some((argument) => identifiersIn(argument).some((identifier) => changed.has(identifier.getText())));
+}
+
+/** Names assigned, incremented or decremented anywhere in a loop (header included). */
+function namesChangedIn(loop: Node): Set<string> {
+  const names = new Set<string>();
+  for (const node of loop.getDescendants()) {
+    if (Node.isBinaryExpression(node) && /^(=|\+=|-=|\*=|\|\|=|\?\?=)$/.test(node.getOperatorToken().getText())) {
+      const left = node.getLeft();
+      for (const identifier of Node.isIdentifier(left) ? [left] : left.getDescendantsOfKind(SyntaxKind.Identifier)) names.add(identifier.getText());
+    }
+    if ((Node.isPostfixUnaryExpression(node) || Node.isPrefixUnaryExpression(node)) && /\+\+|--/.test(node.getText())) {
+      const operand = node.getOperand();
+      if (Node.isIdentifier(operand)) names.add(operand.getText());
+    }
+  }
+  return names;
 }
 
 /** The outermost call of an expression is the per-item call: `await db.query(sql(id))` is one finding. */
@@ -398,29 +466,41 @@ function insideReportedCall(call: Node, reported: Set<Node>): boolean {
 // ---------------------------------------------------------------------------------------------------
 // The finding
 
-function report(context: RuleContext, site: NPlusOneSite): void {
+/** `pointFree`: the function handed to map/forEach by name, which runs the I/O per element. */
+function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): void {
   const what = noun(site.io);
   const item = itemName(site);
   const line = site.loop.getStartLineNumber();
-  const chain = site.via.length > 0 ? ` through ${site.via.map((call) => `${calleeText(call)}()`).join(' → ')}` : '';
-  const fixes = fixesFor(site, context);
-  const fixHint = fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${item}s (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
+  const steps = [...(pointFree ? [`${pointFree}()`] : []), ...site.via.map((call) => `${calleeText(call)}()`)];
+  const chain = steps.length > 0 ? ` through ${steps.join(' → ')}` : '';
+  // A resolver typed by its declaration (`GraphQLFieldResolver<Post, Ctx>`) cannot take the context
+  // parameter the loader rewrite adds without breaking that type: report without a fix.
+  const typedResolver = site.kind === 'field-resolver' && Node.isVariableDeclaration(site.loop.getParent()) && (site.loop.getParent() as Node & { getTypeNode(): Node | undefined }).getTypeNode() !== undefined;
+  const fixes = typedResolver || pointFree ? [] : fixesFor(site, context);
+  const fixHint = fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${plural(item)} (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
   let message: string;
   if (site.invariant) {
-    message = `The same ${what} runs on every iteration of the loop over ${collectionText(site)} (line ${line})${chain}: its arguments do not depend on the ${item}, so 1,000 ${item}s ⇒ 1,000 identical round trips. Hoist it out of the loop and reuse the result.`;
+    message = `The same ${what} runs on every iteration of the loop over ${collectionText(site)} (line ${line})${chain}: its arguments do not depend on the ${item}, so 1,000 ${plural(item)} ⇒ 1,000 identical round trips. Hoist it out of the loop and reuse the result.`;
   } else if (site.kind === 'field-resolver') {
-    message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${item}s ⇒ 100 ${what === 'query' ? 'queries' : `${what}s`} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ''}`;
-  } else if (site.kind === 'concurrent-map') {
-    message = `1 ${what} per ${item}, all at once: Promise.all over ${collectionText(site)} (line ${line})${chain} starts N ${plural(what)} concurrently — 1,000 ${item}s ⇒ 1,000 round trips queued on a pool of ~10 connections, starving every other request.${fixHint}`;
+    message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${plural(item)} ⇒ 100 ${plural(what)} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ''}`;
+  } else if (site.kind === 'concurrent-map' || isAsyncCallback(site)) {
+    const how = site.kind === 'concurrent-map' ? `${(site.loop as CallExpression).getExpression().getText()} over ${collectionText(site)}` : `the async ${site.kind} callback over ${collectionText(site)}`;
+    message = `1 ${what} per ${item}, all at once: ${how} (line ${line})${chain} starts them concurrently — 1,000 ${plural(item)} ⇒ 1,000 round trips queued on a pool of ~10 connections, starving every other request.${fixHint}`;
   } else {
-    message = `1 ${what} per ${item} in the ${loopWord(site)} over ${collectionText(site)} (line ${line})${chain}: 1,000 ${item}s ⇒ 1,000 sequential round trips (~0.5 s at 0.5 ms each inside a data centre, seconds across regions).${fixHint}`;
+    message = `1 ${what} per ${item} in the ${loopWord(site)} over ${collectionText(site)} (line ${line})${chain}: 1,000 ${plural(item)} ⇒ 1,000 sequential round trips (~0.5 s at 0.5 ms each inside a data centre, seconds across regions).${fixHint}`;
   }
   const related: { node: Node; message: string }[] = [];
   if (site.kind === 'field-resolver') related.push({ node: site.loop, message: `resolves ${resolverName(site)} once per parent ${item}` });
-  else related.push({ node: loopHead(site), message: `${site.kind === 'concurrent-map' ? 'runs concurrently' : 'repeats'} once per ${item} of ${collectionText(site)}` });
+  else related.push({ node: loopHead(site), message: `${site.kind === 'concurrent-map' || isAsyncCallback(site) ? 'runs concurrently' : 'repeats'} once per ${item} of ${collectionText(site)}` });
   for (const call of site.via) related.push({ node: call, message: `calls ${calleeText(call)}()` });
-  if (site.via.length > 0) related.push({ node: site.io.node, message: `the ${what} that runs per ${item}: ${excerpt(site.io.node.getText(), 60)}` });
+  if (site.via.length > 0 || pointFree) related.push({ node: site.io.node, message: `the ${what} that runs per ${item}: ${excerpt(site.io.node.getText(), 60)}` });
   context.report({ node: site.perItemCall, message, related, fixes });
+}
+
+/** `items.forEach(async (item) => …)`: nothing awaits the callbacks, so every call starts at once. */
+function isAsyncCallback(site: NPlusOneSite): boolean {
+  const callback = site.callback;
+  return Boolean(callback && (Node.isArrowFunction(callback) || Node.isFunctionExpression(callback)) && callback.isAsync() && ['forEach', 'map', 'flatMap', 'filter'].includes(site.kind));
 }
 
 function noun(io: IoCall): string {
@@ -429,8 +509,10 @@ function noun(io: IoCall): string {
   return 'query';
 }
 
-function plural(what: string): string {
-  return what === 'query' ? 'queries' : `${what}s`;
+function plural(word: string): string {
+  if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/.test(word)) return `${word}es`;
+  return `${word}s`;
 }
 
 function itemName(site: NPlusOneSite): string {
