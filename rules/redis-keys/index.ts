@@ -49,7 +49,7 @@ const rule: Rule = {
       const command = io.command;
       if (command === 'KEYS') reportKeys(context, call, io);
       else if (FLUSH_COMMANDS.has(command) && !hasAsyncFlag(call, io)) reportFlush(context, call, io);
-      else if (command in FULL_READS) reportFullRead(context, call, io);
+      else if (Object.hasOwn(FULL_READS, command)) reportFullRead(context, call, io);
       else if (command === 'SORT') reportSort(context, call, io);
       else if (command === 'DEL') reportDel(context, call, io);
     }
