@@ -1,6 +1,7 @@
 // The fixture harness: expectations live as comments beside the code (docs/contributing.md), and
 // every fixture runs through the real engine.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Project } from 'ts-morph';
 import { RULES } from '../rules';
@@ -184,4 +185,25 @@ export function ruleFixtureFolders(): string[] {
     .filter((entry) => entry.isDirectory() && entry.name !== 'demo-shop' && entry.name !== 'node_modules')
     .map((entry) => entry.name)
     .sort();
+}
+
+/**
+ * A copy of the fixtures in a temporary folder where every rule folder is a project of its own (a
+ * tsconfig.json extending the fixtures' one). Suites that edit and re-check fixtures thousands of times use
+ * it: an edit that changes a file's imports rebuilds the whole program, and a program of one rule's
+ * libraries rebuilds several times faster than one of every library the fixtures use (2,300 files).
+ * Returns the copied fixtures folder; remove its parent when done.
+ */
+export function perFolderCopy(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelint-fixtures-'));
+  const copy = path.join(root, 'fixtures');
+  fs.cpSync(FIXTURES, copy, { recursive: true, filter: (source) => path.basename(source) !== 'node_modules' });
+  // Libraries resolve from the copy as they do from the repository.
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  for (const entry of fs.readdirSync(copy, { withFileTypes: true })) {
+    const config = path.join(copy, entry.name, 'tsconfig.json');
+    if (!entry.isDirectory() || fs.existsSync(config)) continue;
+    fs.writeFileSync(config, JSON.stringify({ extends: '../tsconfig.json', include: ['**/*.ts', '**/*.tsx', '**/*.js'] }));
+  }
+  return copy;
 }

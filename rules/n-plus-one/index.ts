@@ -479,6 +479,13 @@ function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): v
   const fixes = typedResolver || pointFree ? [] : fixesFor(site, context);
   const fixHint = fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${plural(item)} (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
   let message: string;
+  const batchFunction = dataLoaderBatchFunction(site.loop);
+  if (batchFunction && !site.invariant) {
+    // The loader already de-duplicates keys per request; what is left is the batch function itself.
+    message = `This DataLoader's batch function still runs 1 ${what} per key${chain}: the loader de-duplicates keys within a request, but 100 distinct keys still cost 100 round trips. Make it one set-based ${what} (= ANY($1), IN, findMany with in, mget) that returns results in key order, null for missing keys.`;
+    context.report({ node: site.perItemCall, message, related: evidence(site, what, 'key'), fixes: [], severity: 'info' });
+    return;
+  }
   if (site.invariant) {
     message = `The same ${what} runs on every iteration of the loop over ${collectionText(site)} (line ${line})${chain}: its arguments do not depend on the ${item}, so 1,000 ${plural(item)} ⇒ 1,000 identical round trips. Hoist it out of the loop and reuse the result.`;
   } else if (site.kind === 'field-resolver') {
@@ -489,12 +496,26 @@ function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): v
   } else {
     message = `1 ${what} per ${item} in the ${loopWord(site)} over ${collectionText(site)} (line ${line})${chain}: 1,000 ${plural(item)} ⇒ 1,000 sequential round trips (~0.5 s at 0.5 ms each inside a data centre, seconds across regions).${fixHint}`;
   }
+  context.report({ node: site.perItemCall, message, related: evidence(site, what, item, pointFree !== undefined), fixes });
+}
+
+/** The loop, each call of the chain, and the I/O call at its end. */
+function evidence(site: NPlusOneSite, what: string, item: string, pointFree = false): { node: Node; message: string }[] {
   const related: { node: Node; message: string }[] = [];
   if (site.kind === 'field-resolver') related.push({ node: site.loop, message: `resolves ${resolverName(site)} once per parent ${item}` });
   else related.push({ node: loopHead(site), message: `${site.kind === 'concurrent-map' || isAsyncCallback(site) ? 'runs concurrently' : 'repeats'} once per ${item} of ${collectionText(site)}` });
   for (const call of site.via) related.push({ node: call, message: `calls ${calleeText(call)}()` });
   if (site.via.length > 0 || pointFree) related.push({ node: site.io.node, message: `the ${what} that runs per ${item}: ${excerpt(site.io.node.getText(), 60)}` });
-  context.report({ node: site.perItemCall, message, related, fixes });
+  return related;
+}
+
+/** The `new DataLoader(batchFn)` the loop sits in, if any. */
+function dataLoaderBatchFunction(loop: Node): Node | undefined {
+  for (let parent = loop.getParent(); parent; parent = parent.getParent()) {
+    if (Node.isNewExpression(parent) && /(^|\.)DataLoader$/.test(parent.getExpression().getText())) return parent;
+    if (Node.isFunctionDeclaration(parent) || Node.isMethodDeclaration(parent) || Node.isClassDeclaration(parent)) return undefined;
+  }
+  return undefined;
 }
 
 /** `items.forEach(async (item) => …)`: nothing awaits the callbacks, so every call starts at once. */

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import type { Engine } from '../../server/src/engine/engine';
 import { applyTextEdits } from '../../server/src/engine/text';
 import type { FileResult } from '../../server/src/engine/types';
-import { FIXTURES, REPO_ROOT, analyzeFolder, fixtureFiles, type FolderRun } from '../harness';
+import { FIXTURES, REPO_ROOT, analyzeFolder, fixtureFiles, perFolderCopy, type FolderRun } from '../harness';
 import { mutate, tokenize, type Token } from './mutate';
 
 const INPUTS = Number(process.env.SCALELINT_FUZZ_INPUTS ?? 10000);
@@ -70,21 +70,6 @@ function saveFailure(failure: Failure, text: string): string {
   const out = path.join(dir, `${path.basename(failure.file).replace(/\W/g, '_')}-${failure.seed}${path.extname(failure.file)}`);
   fs.writeFileSync(out, text);
   return out;
-}
-
-/** Copies the fixtures to a temporary folder and gives every rule folder a tsconfig.json of its own. */
-function perFolderCopy(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelint-fuzz-'));
-  const copy = path.join(root, 'fixtures');
-  fs.cpSync(FIXTURES, copy, { recursive: true, filter: (source) => path.basename(source) !== 'node_modules' });
-  // Libraries resolve from the copy as they do from the repository.
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
-  for (const entry of fs.readdirSync(copy, { withFileTypes: true })) {
-    const config = path.join(copy, entry.name, 'tsconfig.json');
-    if (!entry.isDirectory() || fs.existsSync(config)) continue;
-    fs.writeFileSync(config, JSON.stringify({ extends: '../tsconfig.json', include: ['**/*.ts', '**/*.tsx', '**/*.js'] }));
-  }
-  return copy;
 }
 
 describe('reliability: mutation fuzzing of every fixture through the engine', function () {
