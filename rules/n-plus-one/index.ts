@@ -11,7 +11,7 @@ import { callsIn, excerpt } from '../../server/src/engine/rule-kit';
 import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
-import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect } from './fixes/shape';
+import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect, outerOf } from './fixes/shape';
 import type { LoopKind, NPlusOneSite } from './site';
 
 export const meta = {
@@ -184,36 +184,21 @@ function iteratingCall(fn: Node): CallExpression | undefined {
   return parent;
 }
 
-/** `Promise.all(items.map(…))`, through `await`, parentheses and `.then()`-less wrappers. */
+/** `Promise.all(items.map(…))`, through parentheses. */
 function promiseAllAround(iterating: CallExpression): CallExpression | undefined {
-  let node: Node = iterating;
-  let parent = node.getParent();
-  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
-    node = parent;
-    parent = parent.getParent();
-  }
+  const { node, parent } = outerOf(iterating);
   if (!parent || !Node.isCallExpression(parent) || !parent.getArguments().includes(node)) return undefined;
   return /^Promise\.(all|allSettled)$/.test(parent.getExpression().getText()) ? parent : undefined;
 }
 
 function runsInline(fn: Node): boolean {
-  let child: Node = fn;
-  let parent = fn.getParent();
-  while (parent && Node.isParenthesizedExpression(parent)) {
-    child = parent;
-    parent = parent.getParent();
-  }
+  const { node: child, parent } = outerOf(fn);
   if (!parent) return false;
   if (Node.isCallExpression(parent) && parent.getExpression() === child) return true; // IIFE
   if (Node.isNewExpression(parent)) return parent.getExpression().getText() === 'Promise';
   if (!Node.isCallExpression(parent) || !parent.getArguments().includes(child)) return false;
   // The callee's promise is awaited or returned: the caller waits for the callback to finish.
-  let use: Node = parent;
-  let above = parent.getParent();
-  while (above && Node.isParenthesizedExpression(above)) {
-    use = above;
-    above = above.getParent();
-  }
+  const { node: use, parent: above } = outerOf(parent);
   return Boolean(above && (Node.isAwaitExpression(above) || Node.isReturnStatement(above) || (Node.isArrowFunction(above) && above.getBody() === use)));
 }
 
