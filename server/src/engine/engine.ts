@@ -12,7 +12,7 @@ import { RequestPaths } from './request-path';
 import { FunctionSummaries } from './summaries';
 import { parseSuppressions, removalRange, suppressedBy, unusedRules } from './suppressions';
 import { LineIndex } from './text';
-import { BudgetExceeded, withBudget } from './budget';
+import { BudgetExceeded, timeOutsideBudget, withBudget } from './budget';
 import { redactSecrets } from './redact';
 import type { EngineMessage, FileResult, Finding, Report, Rule, RuleContext, Severity, SeveritySetting } from './types';
 
@@ -165,6 +165,9 @@ export class Engine {
       // Rules meet the same problem and report it per file.
     }
     const started = Date.now();
+    const outsideAtStart = timeOutsideBudget();
+    /** This file's own analysis time: project-wide work it triggered is not its cost. */
+    const elapsed = (): number => Date.now() - started - (timeOutsideBudget() - outsideAtStart);
     const syntaxError = firstSyntaxError(sourceFile, index);
     if (syntaxError) messages.push({ file: absolute, level: 'warning', message: `syntax error, findings may be incomplete: ${syntaxError}` });
     let budgetUsedUpAt: string | undefined;
@@ -176,7 +179,7 @@ export class Engine {
         rulesThatRan.add(rule.meta.id);
         continue;
       }
-      if (Date.now() - started > this.config.analysisBudgetMs) {
+      if (elapsed() > this.config.analysisBudgetMs) {
         budgetUsedUpAt = rule.meta.id;
         break;
       }
@@ -192,7 +195,7 @@ export class Engine {
         report: (report) => findings.push(this.toFinding(rule.meta.id, severity, report, absolute, index)),
       };
       try {
-        withBudget(Math.max(0, this.config.analysisBudgetMs - (Date.now() - started)), () => rule.check(context));
+        withBudget(Math.max(0, this.config.analysisBudgetMs - elapsed()), () => rule.check(context));
         rulesThatRan.add(rule.meta.id);
       } catch (error) {
         if (error instanceof BudgetExceeded) {
