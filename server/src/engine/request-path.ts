@@ -107,6 +107,8 @@ interface FileFacts {
   trees: readonly ts.SourceFile[];
   entries: EntryPoint[];
   edges: Map<ts.Node, Edge[]>;
+  /** The set of current trees these facts were last found valid against (one graph build). */
+  checkedAgainst?: CurrentTrees;
 }
 
 export class RequestPaths {
@@ -182,13 +184,18 @@ export class RequestPaths {
     return related;
   }
 
-  /** The file's facts, recomputed when it or a file it imports (or one its facts point into) changed. */
-  private factsOf(file: SourceFile): FileFacts {
-    const project = file.getProject();
+  /**
+   * The file's facts, recomputed when it or a file it imports (or one its facts point into) changed.
+   * `current` holds the project's trees for this graph build: a set lookup instead of a path lookup per
+   * tree, and each file's facts are checked once per build, not once per function asked about.
+   */
+  private factsOf(file: SourceFile, current: CurrentTrees): FileFacts {
     const cached = this.factsByFile.get(file);
-    if (cached && cached.trees[0] === file.compilerNode && cached.trees.slice(1).every((tree) => isCurrent(project, tree))
-      && cached.entries.every((entry) => isCurrent(project, entry.fn.compilerNode.getSourceFile()))
-      && [...cached.edges.values()].every((edges) => edges.every((edge) => isCurrent(project, edge.callee.compilerNode.getSourceFile())))) {
+    if (cached && cached.checkedAgainst === current) return cached;
+    if (cached && cached.trees[0] === file.compilerNode && cached.trees.slice(1).every((tree) => current.has(tree))
+      && cached.entries.every((entry) => current.has(entry.fn.compilerNode.getSourceFile()))
+      && [...cached.edges.values()].every((edges) => edges.every((edge) => current.has(edge.callee.compilerNode.getSourceFile())))) {
+      cached.checkedAgainst = current;
       return cached;
     }
     let entries: EntryPoint[] = [];
@@ -197,14 +204,14 @@ export class RequestPaths {
     } catch {
       // A file the checker cannot answer about adds no entries; the rest of the model stands.
     }
-    const facts: FileFacts = { trees: [file.compilerNode, ...importedTrees(file)], entries, edges: new Map() };
+    const facts: FileFacts = { trees: [file.compilerNode, ...importedTrees(file)], entries, edges: new Map(), checkedAgainst: current };
     this.factsByFile.set(file, facts);
     return facts;
   }
 
   /** Project functions that run when `fn` runs, from the cache of its file. */
-  private edgesOf(fn: FunctionLike): Edge[] {
-    const facts = this.factsOf(fn.getSourceFile());
+  private edgesOf(fn: FunctionLike, current: CurrentTrees): Edge[] {
+    const facts = this.factsOf(fn.getSourceFile(), current);
     let edges = facts.edges.get(fn.compilerNode);
     if (!edges) {
       const body = fn.getBody();
@@ -219,16 +226,28 @@ export class RequestPaths {
     const files = project.getSourceFiles();
     const cached = this.graphs.get(project);
     if (cached && cached.fileCount === files.length) return cached;
-    const graph = buildGraph(files, (file) => this.factsOf(file).entries, (fn) => this.edgesOf(fn));
+    const current = new CurrentTrees(project, files);
+    const graph = buildGraph(files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;
   }
 }
 
-/** Whether a compiler tree is still the one the project holds for its path (not replaced by an edit). */
-function isCurrent(project: Project, tree: ts.SourceFile): boolean {
-  return project.getSourceFile(tree.fileName)?.compilerNode === tree;
+/**
+ * Whether a compiler tree is still the one the project holds for its path (not replaced by an edit): a set
+ * lookup for the project's own files, the path lookup only for files outside them.
+ */
+class CurrentTrees {
+  private readonly trees: Set<ts.SourceFile>;
+
+  constructor(private readonly project: Project, files: readonly SourceFile[]) {
+    this.trees = new Set(files.map((file) => file.compilerNode));
+  }
+
+  has(tree: ts.SourceFile): boolean {
+    return this.trees.has(tree) || this.project.getSourceFile(tree.fileName)?.compilerNode === tree;
+  }
 }
 
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
