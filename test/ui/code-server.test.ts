@@ -110,7 +110,8 @@ describe('VS Code (code-server) with the packaged extension, on fixtures/demo-sh
       serverProcess.kill('SIGTERM');
       await new Promise((resolve) => serverProcess?.once('exit', resolve));
     }
-    if (temp) fs.rmSync(temp, { recursive: true, force: true });
+    // code-server may still be flushing its workspace storage as it exits: retry instead of failing.
+    if (temp) fs.rmSync(temp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   async function screenshot(name: string): Promise<void> {
@@ -146,10 +147,14 @@ describe('VS Code (code-server) with the packaged extension, on fixtures/demo-sh
     await page.keyboard.press('Control+Shift+M');
     const panel = page.locator('.markers-panel');
     await panel.waitFor();
-    // The workspace scan fills in the files that are not open.
+    // The workspace scan fills in the files that are not open. The panel's list is virtual (rows out of
+    // view are not in the page), so each file is looked up through the panel's filter box.
+    const filter = page.locator('input[placeholder^="Filter"]').first();
     for (const file of expectedFiles) {
+      await filter.fill(file);
       await panel.locator('.monaco-list-row', { hasText: file }).first().waitFor({ timeout: 120_000 });
     }
+    await filter.fill('');
     await panel.locator('.monaco-list-row', { hasText: 'redis-keys' }).first().waitFor();
     assert.match(await panel.innerText(), /scalelint/);
     await screenshot('problems');
