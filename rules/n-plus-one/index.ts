@@ -5,7 +5,8 @@
 // Precision first: a loop is only "per item" when it walks a collection. Retry, polling and cursor loops,
 // searches that stop at the first hit, small literal lists, `for await` streams and calls that already
 // batch stay quiet, and per-item writes are reported only when the project asks for it.
-import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { callsIn, excerpt } from '../../server/src/engine/rule-kit';
 import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
@@ -34,6 +35,8 @@ export const meta = {
 const ITERATING = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduce']);
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 /** Loop variables and helpers that mark a retry or polling loop, not a walk over items. */
+/** A walk step that decides nothing: go on to the parent. */
+const CONTINUE = Symbol('continue');
 const RETRY_WORDS = /\b(attempts?|retry|retries|tries|backoff|sleep|delay|wait|poll)\b/i;
 
 interface LoopShape {
@@ -50,10 +53,13 @@ const rule: Rule = {
     const reportWrites = context.options.reportWrites === true;
     const smallCollection = typeof context.options.smallCollection === 'number' ? context.options.smallCollection : 20;
     const reported = new Set<Node>();
+    const loops = new Map<ts.Node, LoopShape | undefined>();
+    const resolvers = new Map<ts.Node, LoopShape | undefined>();
     for (const call of callsIn(context.sourceFile)) {
       if (Node.isCallExpression(call) && reportPointFree(context, call, smallCollection, reportWrites)) continue;
       // Syntax first: only calls inside a per-item loop, or in a field resolver, reach the type checker.
-      const shape = loopAround(call, smallCollection) ?? resolverAround(call);
+      checkBudget();
+      const shape = walkUp(call, loops, (child, node) => loopStep(child, node, smallCollection)) ?? walkUp(call, resolvers, resolverStep);
       if (!shape) continue;
       if (isQuietLoop(shape, call)) continue;
       const path = perItemIo(call, context, reportWrites);
@@ -123,56 +129,54 @@ export default rule;
 // ---------------------------------------------------------------------------------------------------
 // Where the call runs: the innermost per-item loop around it, within the function that makes the call
 
-function loopAround(call: Node, smallCollection: number): LoopShape | undefined {
-  let child: Node = call;
-  for (let node = call.getParent(); node; child = node, node = node.getParent()) {
-    if (Node.isForOfStatement(node) || Node.isForInStatement(node)) {
-      if (child !== node.getStatement()) continue; // the collection is read once
-      if (Node.isForOfStatement(node) && node.isAwaited()) return undefined; // a cursor or stream: the source batches
-      const collection = node.getExpression();
-      if (isSmallLiteral(collection, smallCollection)) return undefined;
-      const initializer = node.getInitializer();
-      const item = Node.isVariableDeclarationList(initializer) ? initializer.getDeclarations()[0]?.getNameNode() : undefined;
-      return { kind: Node.isForOfStatement(node) ? 'for-of' : 'for-in', loop: node, collection, item };
-    }
-    if (Node.isForStatement(node)) {
-      if (child !== node.getStatement()) continue;
-      // `for (let i = 0; i < orders.length; i++)`; counted loops (`attempt < 3`, pages) are retries or walks.
-      const collection = lengthOwner(node.getCondition());
-      if (!collection || RETRY_WORDS.test(node.getInitializer()?.getText() ?? '')) return undefined;
-      return { kind: 'for', loop: node, collection };
-    }
-    if (Node.isWhileStatement(node) || Node.isDoStatement(node)) {
-      if (child !== node.getStatement()) continue;
-      // Only a queue drained item by item (`while (queue.length)`) is per item; other while loops poll,
-      // retry or follow a cursor.
-      const collection = lengthOwner(node.getExpression());
-      if (!collection) return undefined;
-      return { kind: Node.isWhileStatement(node) ? 'while' : 'do', loop: node, collection };
-    }
-    if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
-      const iterating = iteratingCall(node);
-      if (iterating) {
-        const callee = iterating.getExpression().asKindOrThrow(SyntaxKind.PropertyAccessExpression);
-        const collection = callee.getExpression();
-        if (isSmallLiteral(collection, smallCollection)) return undefined;
-        const itemIndex = callee.getName() === 'reduce' ? 1 : 0;
-        const item = node.getParameters()[itemIndex]?.getNameNode();
-        const all = promiseAllAround(iterating);
-        if (all && (callee.getName() === 'map' || callee.getName() === 'flatMap')) {
-          return { kind: 'concurrent-map', loop: all, callback: node, collection, item };
-        }
-        return { kind: callee.getName() as LoopKind, loop: iterating, callback: node, collection, item };
-      }
-      // A callback that runs while its caller waits (`await withTransaction(async (tx) => …)`, an IIFE,
-      // `new Promise(…)`) belongs to the code around it; any other callback (a route handler, an event
-      // listener registered in a loop) runs later, once per event.
-      if (runsInline(node)) continue;
-      return undefined;
-    }
-    if (isFunctionLike(node) || Node.isClassDeclaration(node) || Node.isClassExpression(node)) return undefined;
+/** One step up from `child` to `node`: a decision (a loop, or undefined for none), or CONTINUE. */
+function loopStep(child: Node, node: Node, smallCollection: number): LoopShape | undefined | typeof CONTINUE {
+  if (Node.isForOfStatement(node) || Node.isForInStatement(node)) {
+    if (child !== node.getStatement()) return CONTINUE; // the collection is read once
+    if (Node.isForOfStatement(node) && node.isAwaited()) return undefined; // a cursor or stream: the source batches
+    const collection = node.getExpression();
+    if (isSmallLiteral(collection, smallCollection)) return undefined;
+    const initializer = node.getInitializer();
+    const item = Node.isVariableDeclarationList(initializer) ? initializer.getDeclarations()[0]?.getNameNode() : undefined;
+    return { kind: Node.isForOfStatement(node) ? 'for-of' : 'for-in', loop: node, collection, item };
   }
-  return undefined;
+  if (Node.isForStatement(node)) {
+    if (child !== node.getStatement()) return CONTINUE;
+    // `for (let i = 0; i < orders.length; i++)`; counted loops (`attempt < 3`, pages) are retries or walks.
+    const collection = lengthOwner(node.getCondition());
+    if (!collection || RETRY_WORDS.test(node.getInitializer()?.getText() ?? '')) return undefined;
+    return { kind: 'for', loop: node, collection };
+  }
+  if (Node.isWhileStatement(node) || Node.isDoStatement(node)) {
+    if (child !== node.getStatement()) return CONTINUE;
+    // Only a queue drained item by item (`while (queue.length)`) is per item; other while loops poll,
+    // retry or follow a cursor.
+    const collection = lengthOwner(node.getExpression());
+    if (!collection) return undefined;
+    return { kind: Node.isWhileStatement(node) ? 'while' : 'do', loop: node, collection };
+  }
+  if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
+    const iterating = iteratingCall(node);
+    if (iterating) {
+      const callee = iterating.getExpression().asKindOrThrow(SyntaxKind.PropertyAccessExpression);
+      const collection = callee.getExpression();
+      if (isSmallLiteral(collection, smallCollection)) return undefined;
+      const itemIndex = callee.getName() === 'reduce' ? 1 : 0;
+      const item = node.getParameters()[itemIndex]?.getNameNode();
+      const all = promiseAllAround(iterating);
+      if (all && (callee.getName() === 'map' || callee.getName() === 'flatMap')) {
+        return { kind: 'concurrent-map', loop: all, callback: node, collection, item };
+      }
+      return { kind: callee.getName() as LoopKind, loop: iterating, callback: node, collection, item };
+    }
+    // A callback that runs while its caller waits (`await withTransaction(async (tx) => …)`, an IIFE,
+    // `new Promise(…)`) belongs to the code around it; any other callback (a route handler, an event
+    // listener registered in a loop) runs later, once per event.
+    if (runsInline(node)) return CONTINUE;
+    return undefined;
+  }
+  if (isFunctionLike(node) || Node.isClassDeclaration(node) || Node.isClassExpression(node)) return undefined;
+  return CONTINUE;
 }
 
 /** `items.map(fn)` / `items.forEach(fn)` with `fn` as the callback. */
@@ -240,17 +244,40 @@ function isSmallLiteral(collection: Node, limit: number): boolean {
 }
 
 /** A GraphQL resolver of a field of a non-root type: it runs once per parent object of a list. */
-function resolverAround(call: Node): LoopShape | undefined {
-  for (let node = call.getParent(); node; node = node.getParent()) {
-    if (!isFunctionLike(node)) continue;
-    if (isFieldResolver(node)) {
-      const params = (node as Node & { getParameters?(): { getNameNode(): Node }[] }).getParameters?.() ?? [];
-      return { kind: 'field-resolver', loop: node, callback: node, item: params[0]?.getNameNode() };
-    }
-    if ((Node.isArrowFunction(node) || Node.isFunctionExpression(node)) && runsInline(node)) continue;
-    return undefined;
+function resolverStep(_child: Node, node: Node): LoopShape | undefined | typeof CONTINUE {
+  if (!isFunctionLike(node)) return CONTINUE;
+  if (isFieldResolver(node)) {
+    const params = (node as Node & { getParameters?(): { getNameNode(): Node }[] }).getParameters?.() ?? [];
+    return { kind: 'field-resolver', loop: node, callback: node, item: params[0]?.getNameNode() };
   }
+  if ((Node.isArrowFunction(node) || Node.isFunctionExpression(node)) && runsInline(node)) return CONTINUE;
   return undefined;
+}
+
+/**
+ * Walks from `start` up its ancestors until `step` decides, and remembers the answer for every node
+ * passed: code at any of them gets the same answer. Keeps a file with thousands of nested calls linear.
+ */
+function walkUp<T>(start: Node, cache: Map<ts.Node, T | undefined>, step: (child: Node, node: Node) => T | undefined | typeof CONTINUE): T | undefined {
+  const passed: ts.Node[] = [];
+  let result: T | undefined;
+  for (let child = start; ; ) {
+    if (cache.has(child.compilerNode)) {
+      result = cache.get(child.compilerNode);
+      break;
+    }
+    passed.push(child.compilerNode);
+    const node = child.getParent();
+    if (!node) break;
+    const decided = step(child, node);
+    if (decided !== CONTINUE) {
+      result = decided;
+      break;
+    }
+    child = node;
+  }
+  for (const node of passed) cache.set(node, result);
+  return result;
 }
 
 function isFieldResolver(fn: Node): boolean {

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
 import { importOrigin, originOf, type Origin } from './provenance';
+import { outsideBudget } from './budget';
 import { enclosingFunction, isFunctionLike, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -227,7 +228,8 @@ export class RequestPaths {
     const cached = this.graphs.get(project);
     if (cached && cached.fileCount === files.length) return cached;
     const current = new CurrentTrees(project, files);
-    const graph = buildGraph(files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current));
+    // Work for every file of the project, not for the one that asked: outside its analysis budget.
+    const graph = outsideBudget(() => buildGraph(files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current)));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;

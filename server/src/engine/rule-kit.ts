@@ -1,12 +1,24 @@
 // Small helpers shared by rules: walking calls cheaply, reading literals, formatting fix text.
-import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 
-/** Every call and tagged template in a file, in source order (only matching nodes get wrapped). */
+/**
+ * Every call and tagged template in a file, in source order (only matching nodes get wrapped). The walk
+ * keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
+ */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
-  const calls: (CallExpression | TaggedTemplateExpression)[] = sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression);
-  const tagged = sourceFile.getDescendantsOfKind(SyntaxKind.TaggedTemplateExpression);
-  if (tagged.length === 0) return calls;
-  return [...calls, ...tagged].sort((a, b) => a.getPos() - b.getPos());
+  const found: ts.Node[] = [];
+  const stack: ts.Node[] = [sourceFile.compilerNode];
+  while (stack.length > 0) {
+    const node = stack.pop() as ts.Node;
+    if (ts.isCallExpression(node) || ts.isTaggedTemplateExpression(node)) found.push(node);
+    const children: ts.Node[] = [];
+    ts.forEachChild(node, (child) => {
+      children.push(child);
+    });
+    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
+  }
+  const wrap = sourceFile as unknown as { _getNodeFromCompilerNode(node: ts.Node): Node };
+  return found.map((node) => wrap._getNodeFromCompilerNode(node) as CallExpression | TaggedTemplateExpression);
 }
 
 /** The property name of `a.b(...)` or the identifier of `b(...)`. */
