@@ -1,6 +1,7 @@
 // `npm run bench`: scalelint against tsc --noEmit and ESLint + typescript-eslint (typed) on the same
 // projects, side by side in one run, plus the language server's edit latency. Prints one table.
-// Sizes: BENCH_SIZES=100,1000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000.
+// Sizes: BENCH_SIZES=100,1000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000;
+// BENCH_LSP_FILES=2000 (edit workspace); BENCH_CLI=0 measures the language server alone. Results: bench/RESULTS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -61,17 +62,21 @@ function fileCount(dir) {
   return out.stdout.split('\n').filter(Boolean).length;
 }
 
-const cli = path.join(ROOT, 'dist', 'cli.js');
+// BENCH_DIST: a saved copy of dist/ (inside the repository, so node_modules resolve), for a build that
+// stays fixed while others rebuild the shared tree.
+const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist'));
+const cli = path.join(DIST, 'cli.js');
 const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const eslint = path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
 
+// BENCH_CLI=0 skips the CLI table (to re-measure the language server alone).
 const projects = [];
-for (const size of sizes) {
+for (const size of process.env.BENCH_CLI === '0' ? [] : sizes) {
   const dir = path.join(WORK, `gen-${size}`);
   generateProject(dir, size);
   projects.push({ name: `generated-${size}`, dir });
 }
-const effect = prepareEffect();
+const effect = process.env.BENCH_CLI === '0' ? undefined : prepareEffect();
 if (effect) projects.push(effect);
 
 const rows = [];
@@ -120,7 +125,7 @@ const editSize = Number(process.env.BENCH_LSP_FILES ?? 2000);
 const editDir = path.join(WORK, `gen-lsp-${editSize}`);
 generateProject(editDir, editSize);
 const latency = await measureEditLatency({
-  server: path.join(ROOT, 'dist', 'server.js'),
+  server: path.join(DIST, 'server.js'),
   workspace: editDir,
   file: path.join(editDir, 'src', 'services', 'order-service.ts'),
   edits: Number(process.env.BENCH_EDITS ?? 200),
@@ -131,6 +136,7 @@ console.log(`\nscalelint benchmark — ${os.cpus().length} × ${os.cpus()[0]?.mo
 console.log(lines.join('\n'));
 console.log(`\nscaling: ${scaling || 'n/a'}`);
 console.log(
-  `LSP edit latency (${editSize}-file workspace, ${latency.edits} edits): p50 ${fmt(latency.p50, 1)} ms, p95 ${fmt(latency.p95, 1)} ms, max ${fmt(latency.max, 1)} ms; ` +
+  `LSP start-up workspace scan (${editSize} files): ${fmt(latency.scanSeconds, 1)} s; ` +
+    `edit latency after it (${latency.edits} edits): p50 ${fmt(latency.p50, 1)} ms, p95 ${fmt(latency.p95, 1)} ms, max ${fmt(latency.max, 1)} ms; ` +
     `server RSS ${fmt(latency.rssBeforeMb, 0)} MB → ${fmt(latency.rssAfterMb, 0)} MB after ${latency.soak} more edits (${fmt(latency.growthPercent, 1)} %)`,
 );
