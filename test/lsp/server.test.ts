@@ -119,7 +119,7 @@ describe('language server over stdio', function () {
     const hover = (await client.connection.sendRequest('textDocument/hover', { textDocument: { uri: uri(file) }, position: { line: keys.range.start.line, character: keys.range.start.character + 3 } })) as Hover;
     const value = (hover.contents as MarkupContent).value;
     assert.match(value, /\*\*scalelint · redis-keys\*\*/);
-    assert.match(value, /blocks every client/);
+    assert.ok(value.includes(RULES.find((rule) => rule.meta.id === 'redis-keys')!.meta.description), value);
     assert.match(value, /about a second per 10 million keys/);
     assert.ok(value.includes(`(${docsUrl('redis-keys')})`), value);
     const nothing = await client.connection.sendRequest('textDocument/hover', { textDocument: { uri: uri(file) }, position: { line: 0, character: 0 } });
