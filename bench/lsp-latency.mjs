@@ -53,7 +53,7 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
     processId: process.pid,
     rootUri: pathToFileURL(workspace).href,
     workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'bench' }],
-    capabilities: { textDocument: { diagnostic: { dynamicRegistration: false }, publishDiagnostics: { versionSupport: true } }, workspace: { configuration: true } },
+    capabilities: { textDocument: { diagnostic: { dynamicRegistration: false }, publishDiagnostics: { versionSupport: true } }, workspace: { configuration: true }, window: { workDoneProgress: true } },
   });
   const pull = Boolean(init.capabilities?.diagnosticProvider);
   await connection.sendNotification('initialized', {});
