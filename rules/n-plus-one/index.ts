@@ -8,7 +8,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
-import { callsIn, excerpt } from '../../server/src/engine/rule-kit';
+import { callsIn, decoratorName, excerpt } from '../../server/src/engine/rule-kit';
 import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
@@ -283,7 +283,7 @@ function walkUp<T>(start: Node, cache: Map<ts.Node, T | undefined>, step: (child
 function isFieldResolver(fn: Node): boolean {
   // NestJS: @ResolveField() in a @Resolver class.
   if (Node.isMethodDeclaration(fn)) {
-    if (fn.getDecorators().some((decorator) => ['ResolveField', 'ResolveProperty'].includes(decorator.getName()))) return true;
+    if (fn.getDecorators().some((decorator) => ['ResolveField', 'ResolveProperty'].includes(decoratorName(decorator) ?? ''))) return true;
   }
   // A resolver typed as one: `const rating: GraphQLFieldResolver<Post, Context> = (post) => …`.
   const declaration = fn.getParent();
@@ -581,7 +581,7 @@ function resolverType(site: NPlusOneSite): string | undefined {
   const fn = site.loop;
   if (Node.isMethodDeclaration(fn) && fn.getDecorators().length > 0) {
     const cls = fn.getParent();
-    const resolver = Node.isClassDeclaration(cls) ? cls.getDecorator('Resolver') : undefined;
+    const resolver = Node.isClassDeclaration(cls) ? cls.getDecorators().find((decorator) => decoratorName(decorator) === 'Resolver') : undefined;
     const argument = resolver?.getArguments()[0];
     if (argument && Node.isArrowFunction(argument)) return argument.getBody().getText();
     return undefined;

@@ -2,6 +2,7 @@
 // request's entry point down to it, sits behind a cache. Checked at every step so that a cache-aside in the
 // route, in a service or in a helper in another file all count.
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
+import { decoratorName } from '../../server/src/engine/rule-kit';
 import { importedBinding } from '../../server/src/engine/io-resolver';
 import type { RequestPath } from '../../server/src/engine/request-path';
 import { enclosingFunction, resolveCallees, type FunctionLike } from '../../server/src/engine/summaries';
@@ -279,8 +280,8 @@ function hasCacheDecorator(fn: FunctionLike): boolean {
   const cls = fn.getParent();
   const decorators: Decorator[] = [...fn.getDecorators(), ...(cls && Node.isClassDeclaration(cls) ? (cls as ClassDeclaration).getDecorators() : [])];
   return decorators.some((decorator) => {
-    const name = decorator.getName();
-    if (CACHE_DECORATORS.has(name)) return true;
+    const name = decoratorName(decorator);
+    if (name !== undefined && CACHE_DECORATORS.has(name)) return true;
     return name === 'UseInterceptors' && decorator.getArguments().some((arg) => /CacheInterceptor\b/.test(arg.getText()));
   });
 }

@@ -4,7 +4,7 @@
 // authenticated principal is left alone.
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
-import { stringValue } from '../../server/src/engine/rule-kit';
+import { stringValue, decoratorName } from '../../server/src/engine/rule-kit';
 
 /**
  * shared: configuration, flags, lookup tables — the same rows for every request.
@@ -225,7 +225,7 @@ function isUrlParam(node: Node): boolean {
   if (/\b(req|request)\.params\b|\bparams\.\w+|\bctx\.params\b/.test(node.getText())) return true;
   for (const identifier of node.getDescendantsOfKind(SyntaxKind.Identifier).concat(Node.isIdentifier(node) ? [node] : [])) {
     const declaration = identifier.getSymbol()?.getDeclarations()[0];
-    if (declaration && Node.isParameterDeclaration(declaration) && declaration.getDecorators().some((decorator) => decorator.getName() === 'Param')) return true;
+    if (declaration && Node.isParameterDeclaration(declaration) && declaration.getDecorators().some((decorator) => decoratorName(decorator) === 'Param')) return true;
   }
   return false;
 }

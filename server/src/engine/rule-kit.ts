@@ -1,5 +1,5 @@
 // Small helpers shared by rules: walking calls cheaply, reading literals, formatting fix text.
-import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, Decorator, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 
 /**
  * Every call and tagged template in a file, in source order (only matching nodes get wrapped). The walk
@@ -75,4 +75,15 @@ export function freshName(sourceFile: SourceFile, base: string): string {
 export function excerpt(text: string, max = 60): string {
   const folded = text.replace(/\s+/g, ' ').trim();
   return folded.length > max ? `${folded.slice(0, max - 1)}…` : folded;
+}
+
+/**
+ * `Get` for `@Get('x')` or `@common.Get()`, undefined for anything else: ts-morph's getName (and
+ * getDecorator, which uses it) throws on a decorator that is not a name, as in a half-typed buffer.
+ */
+export function decoratorName(decorator: Decorator): string | undefined {
+  let expression = decorator.compilerNode.expression;
+  if (ts.isCallExpression(expression)) expression = expression.expression;
+  if (ts.isPropertyAccessExpression(expression)) return expression.name.text;
+  return ts.isIdentifier(expression) ? expression.text : undefined;
 }
