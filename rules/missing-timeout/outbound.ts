@@ -1,11 +1,12 @@
 // Outbound HTTP calls as missing-timeout and missing-circuit-breaker see them: which argument holds the
 // options, which option names bound the call, and whether the call sits inside a declared wrapper.
 import * as path from 'node:path';
-import { CallExpression, Node, SyntaxKind } from 'ts-morph';
+import { CallExpression, Node, SyntaxKind, ts } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
+import { wrapCompilerNode } from '../../server/src/engine/rule-kit';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
 
@@ -214,24 +215,59 @@ function isPassedTo(fn: FunctionLike, matches: (candidate: Node) => boolean): bo
  * mentions it. Not the language service's findReferences, which builds a second program for the project.
  */
 export function referencesOf(identifier: Node, crossFile = false): Node[] {
-  let symbol = identifier.getSymbol();
+  const symbol = identifier.getSymbol()?.compilerSymbol;
   if (!symbol) return [];
-  const name = identifier.getText();
+  const project = identifier.getProject();
+  const program = project.getProgram().compilerObject as ts.Program;
+  // Rules ask about the same function once per call site: answer each symbol once per program.
+  let cache = referenceCache.get(program);
+  if (!cache) referenceCache.set(program, (cache = new Map()));
+  const key = crossFile ? 'project' : identifier.getSourceFile().getFilePath();
+  let bySymbol = cache.get(key);
+  if (!bySymbol) cache.set(key, (bySymbol = new Map()));
+  const cached = bySymbol.get(symbol);
+  if (cached) return cached;
+
+  const name = (identifier.compilerNode as ts.Identifier).text ?? identifier.getText();
   const own = identifier.getSourceFile();
-  const files = crossFile
-    ? own.getProject().getSourceFiles().filter((file) => file === own || (!file.isDeclarationFile() && !file.isInNodeModules() && file.getFullText().includes(name)))
-    : [own];
+  const checker = program.getTypeChecker();
+  const trees = crossFile
+    ? program.getSourceFiles().filter((tree) => tree === own.compilerNode || (!tree.isDeclarationFile && !tree.fileName.includes('/node_modules/') && tree.text.includes(name)))
+    : [own.compilerNode];
   const result: Node[] = [];
-  for (const file of files) {
-    for (const candidate of file.getDescendantsOfKind(SyntaxKind.Identifier)) {
-      if (candidate.getText() !== name) continue;
-      let found = candidate.getSymbol();
-      if (found?.isAlias()) found = found.getAliasedSymbol() ?? found;
-      if (found === symbol) result.push(candidate);
+  for (const tree of trees) {
+    // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
+    const matches: ts.Identifier[] = [];
+    const stack: ts.Node[] = [tree];
+    const push = (child: ts.Node): void => {
+      stack.push(child);
+    };
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (node.kind === IDENTIFIER) {
+        if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
+        continue;
+      }
+      forEachChild(node, push);
+    }
+    if (matches.length === 0) continue;
+    matches.sort((a, b) => a.pos - b.pos);
+    const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
+    if (!file) continue;
+    for (const match of matches) {
+      let found = checker.getSymbolAtLocation(match);
+      if (found && found.flags & ts.SymbolFlags.Alias) found = checker.getAliasedSymbol(found);
+      if (found !== symbol) continue;
+      result.push(wrapCompilerNode(file, match));
     }
   }
+  bySymbol.set(symbol, result);
   return result;
 }
+
+const IDENTIFIER = ts.SyntaxKind.Identifier;
+const forEachChild = ts.forEachChild;
+const referenceCache = new WeakMap<ts.Program, Map<string, Map<ts.Symbol, Node[]>>>();
 
 /** `new CircuitBreaker(action, options)` from opossum. */
 export function isOpossumBreaker(node: Node): boolean {

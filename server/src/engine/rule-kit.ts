@@ -6,19 +6,45 @@ import { CallExpression, Decorator, Node, SourceFile, SyntaxKind, TaggedTemplate
  * keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
  */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
+  return nodesIn(sourceFile, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression);
+}
+
+// Read once: each `ts.x` through the bundle's module object is a getter call, too slow for a walk of every node.
+/** `ts.SyntaxKind`, for tests on raw compiler nodes in hot walks. */
+export const RawKind = ts.SyntaxKind;
+const K = RawKind;
+const forEachChild = ts.forEachChild;
+
+/**
+ * The descendants of a node that pass a test on the raw compiler tree, in source order, wrapped only when they
+ * pass: wrapping every node of every file in ts-morph objects costs more than the test.
+ */
+export function nodesIn<T extends Node>(root: Node, test: (node: ts.Node) => boolean): T[] {
   const found: ts.Node[] = [];
-  const stack: ts.Node[] = [sourceFile.compilerNode];
+  const stack: ts.Node[] = [];
+  const children: ts.Node[] = [];
+  const collect = (child: ts.Node): void => {
+    children.push(child);
+  };
+  const pushChildrenOf = (node: ts.Node): void => {
+    children.length = 0;
+    forEachChild(node, collect);
+    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
+  };
+  // The root itself is not one of its descendants.
+  pushChildrenOf(root.compilerNode);
   while (stack.length > 0) {
     const node = stack.pop() as ts.Node;
-    if (ts.isCallExpression(node) || ts.isTaggedTemplateExpression(node)) found.push(node);
-    const children: ts.Node[] = [];
-    ts.forEachChild(node, (child) => {
-      children.push(child);
-    });
-    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
+    if (test(node)) found.push(node);
+    pushChildrenOf(node);
   }
-  const wrap = sourceFile as unknown as { _getNodeFromCompilerNode(node: ts.Node): Node };
-  return found.map((node) => wrap._getNodeFromCompilerNode(node) as CallExpression | TaggedTemplateExpression);
+  const sourceFile = root.getSourceFile();
+  return found.map((node) => wrapCompilerNode(sourceFile, node) as T);
+}
+
+/** The ts-morph node for a compiler node of this file (created once, then cached by ts-morph). */
+export function wrapCompilerNode(sourceFile: SourceFile, node: ts.Node): Node {
+  return (sourceFile as unknown as { _getNodeFromCompilerNode(node: ts.Node): Node })._getNodeFromCompilerNode(node);
 }
 
 /** The property name of `a.b(...)` or the identifier of `b(...)`. */

@@ -3,6 +3,7 @@
 // (postgres.js, slonik, Drizzle `sql`, Prisma.sql), constants and concatenations the checker can fold.
 // Interpolations become parameters; every character of the SQL maps back to a source offset.
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, VariableDeclarationKind } from 'ts-morph';
+import { nodesIn, RawKind } from '../rule-kit';
 import type { IoResolver } from '../io-resolver';
 import { originOf } from '../provenance';
 
@@ -70,7 +71,7 @@ const QUESTION_MARK_LIBRARIES = new Set(['mysql2', 'knex', 'sequelize']);
 export function sqlSourcesIn(sourceFile: Node, io: IoResolver): SqlSource[] {
   const sources: SqlSource[] = [];
   const handledTemplates = new Set<Node>();
-  for (const node of sourceFile.getDescendants()) {
+  for (const node of nodesIn(sourceFile, (raw) => raw.kind === RawKind.TaggedTemplateExpression || raw.kind === RawKind.CallExpression)) {
     if (Node.isTaggedTemplateExpression(node)) {
       if (handledTemplates.has(node)) continue;
       const tag = sqlTag(node, io);
