@@ -5,6 +5,7 @@ import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, I
 import { Origin, moduleSpecifierOf, originOf, normalizeModule, packageOfFile } from './provenance';
 import type { ResolvedConfig, WrapperDeclaration } from './config';
 import { BudgetExceeded, checkBudget } from './budget';
+import { mayUseModules } from './project-index';
 
 export interface IoCall {
   node: CallExpression | TaggedTemplateExpression;
@@ -25,6 +26,10 @@ export interface IoCall {
 const BUILDER_NON_EXECUTING = new Set(['toSQL', 'toQuery', 'toString', 'clone', 'as', 'toSql', 'getSQL', 'prepare']);
 /** Steps that turn a client into a command queue (import mode, where types are unknown). */
 const QUEUE_STEPS = new Set(['pipeline()', 'multi()', 'batch()']);
+/** Modules whose values are I/O when called, when awaited as a query builder, or as a `sql` tag: a program that loads none of them needs no type query for those shapes. */
+const CALLABLE_MODULES = [...IO_CLIENTS.filter((spec) => spec.callable).map((spec) => spec.modules), ...IO_FUNCTIONS.map((spec) => spec.modules)];
+const BUILDER_MODULES = IO_CLIENTS.filter((spec) => spec.thenableBuilder).map((spec) => spec.modules);
+const SQL_TAG_MODULES = IO_CLIENTS.filter((spec) => spec.callable?.kind === 'sql').map((spec) => spec.modules);
 
 export class IoResolver {
   private readonly cache = new WeakMap<ts.Node, IoCall | null>();
@@ -73,6 +78,9 @@ export class IoResolver {
   }
 
   private classifyMethod(call: CallExpression, receiver: Node, name: string): IoCall | undefined {
+    // `.get()` on a Map in a program that loads no client with a `get` method: no type query. Prisma's
+    // delegates match by type name (Prisma 7 generates the client into the project), not by module.
+    if (!IO_CLIENTS.some((spec) => spec.methods[name] && (spec.memberOfTypes || mayUseModules(call, spec.modules)))) return undefined;
     const origin = originOf(receiver);
     if (!origin) return undefined;
     const spec = this.matchClient(origin, receiver, name);
@@ -137,6 +145,7 @@ export class IoResolver {
     if (declarations.length === 0) return undefined;
     // Local functions are the summaries' business; only values that come from a library are I/O here.
     if (declarations.every((d) => Node.isFunctionDeclaration(d) && !d.getSourceFile().isDeclarationFile())) return undefined;
+    if (!CALLABLE_MODULES.some((modules) => mayUseModules(call, modules))) return undefined;
 
     const binding = importedBinding(callee);
     if (binding) {
@@ -166,6 +175,7 @@ export class IoResolver {
   }
 
   private classifyTaggedTemplate(node: TaggedTemplateExpression): IoCall | undefined {
+    if (!SQL_TAG_MODULES.some((modules) => mayUseModules(node, modules))) return undefined;
     const tag = node.getTag();
     const origin = originOf(tag);
     if (!origin) return undefined;
@@ -184,6 +194,7 @@ export class IoResolver {
    */
   private classifyBuilderEnd(call: CallExpression): IoCall | undefined {
     if (!isConsumedAsPromise(call)) return undefined;
+    if (!BUILDER_MODULES.some((modules) => mayUseModules(call, modules))) return undefined;
     const callee = call.getExpression();
     if (Node.isPropertyAccessExpression(callee) && BUILDER_NON_EXECUTING.has(callee.getName())) return undefined;
     const root = chainRoot(call);

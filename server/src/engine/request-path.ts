@@ -13,7 +13,8 @@ import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Proje
 import { importedBinding } from './io-resolver';
 import { importOrigin, originOf, type Origin } from './provenance';
 import { outsideBudget } from './budget';
-import { enclosingFunction, isFunctionLike, resolveCallees, type FunctionLike } from './summaries';
+import { nodesIn } from './rule-kit';
+import { enclosingFunction, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -332,6 +333,7 @@ function constructorsOf(node: NewExpression): FunctionLike[] {
 
 function resolvedSymbol(node: Node) {
   const nameNode = Node.isPropertyAccessExpression(node) ? node.getNameNode() : node;
+  if (!mayBeProjectCall(nameNode)) return undefined;
   let symbol = nameNode.getSymbol();
   if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
   return symbol;
@@ -414,11 +416,34 @@ function entriesOfFile(file: SourceFile): EntryPoint[] {
   const entries: EntryPoint[] = [...nextEntries(file)];
   const text = file.getFullText();
   if (!ENTRY_HINT.test(text)) return entries;
-  for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) entries.push(...callEntries(call));
-  for (const created of file.getDescendantsOfKind(SyntaxKind.NewExpression)) entries.push(...newEntries(created));
-  for (const cls of file.getDescendantsOfKind(SyntaxKind.ClassDeclaration)) entries.push(...classEntries(cls));
+  // Only the shapes that can register an entry get wrapped and examined.
+  const candidates = nodesIn(file, (node) =>
+    (ts.isCallExpression(node) && isEntryCallName(node.expression)) ||
+    (ts.isNewExpression(node) && ENTRY_CONSTRUCTORS.has(nameOfExpression(node.expression) ?? '')) ||
+    ts.isClassDeclaration(node));
+  // Calls, then constructions, then classes: the order entries are found in decides which entry a shared
+  // function is attributed to.
+  for (const node of candidates) if (Node.isCallExpression(node)) entries.push(...callEntries(node));
+  for (const node of candidates) if (Node.isNewExpression(node)) entries.push(...newEntries(node));
+  for (const node of candidates) if (Node.isClassDeclaration(node)) entries.push(...classEntries(node));
   if (/resolvers?\b/i.test(text)) entries.push(...resolverMapEntries(file));
   return entries;
+}
+
+const ENTRY_CONSTRUCTORS = new Set(['Worker', 'GraphQLObjectType']);
+
+function nameOfExpression(expression: ts.Expression): string | undefined {
+  if (ts.isIdentifier(expression)) return expression.text;
+  if (ts.isPropertyAccessExpression(expression)) return expression.name.text;
+  return undefined;
+}
+
+/** `createServer(…)`, `x.createServer(…)`, `queue.process(…)` and route-method calls such as `app.get(…)`. */
+function isEntryCallName(callee: ts.Expression): boolean {
+  if (ts.isIdentifier(callee)) return callee.text === 'createServer';
+  if (!ts.isPropertyAccessExpression(callee)) return false;
+  const name = callee.name.text;
+  return name === 'createServer' || name === 'process' || ROUTE_METHODS.has(name);
 }
 
 /** Next.js: app/**\/route.ts exports GET/POST/…; pages/api/** default export; middleware.ts. */

@@ -3,6 +3,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
+import { mayNameProjectFunction } from './project-index';
 
 export interface IoPath {
   io: IoCall;
@@ -116,6 +117,8 @@ function isInvokedInline(node: Node): boolean {
 export function resolveCallees(call: CallExpression): FunctionLike[] {
   const callee = call.getExpression();
   const nameNode = Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : callee;
+  // Most calls (`res.json`, `arr.map`, `console.log`) bear no project function's name: no type query for them.
+  if (!mayBeProjectCall(nameNode)) return [];
   let symbol;
   try {
     symbol = nameNode.getSymbol();
@@ -132,6 +135,13 @@ export function resolveCallees(call: CallExpression): FunctionLike[] {
     if (fn) result.push(fn);
   }
   return result;
+}
+
+/** False when `nameNode` is a name that no project function, method, class or import binding bears. */
+export function mayBeProjectCall(nameNode: Node): boolean {
+  const compiler = nameNode.compilerNode;
+  if (!ts.isIdentifier(compiler) && !ts.isPrivateIdentifier(compiler)) return true;
+  return mayNameProjectFunction(nameNode, compiler.text);
 }
 
 function functionOfDeclaration(declaration: Node): FunctionLike | undefined {
