@@ -128,6 +128,35 @@ describe('engine: projects', function () {
   });
 });
 
+describe('engine: whole-program facts', function () {
+  it('sees entry points in files analysed after the one that needs them (a folder without tsconfig)', async function () {
+    // Files are analysed in name order: the helper comes before the routes that put it on a request path.
+    const root = tracked(
+      workspace({
+        'a-rates.ts': `export async function rates(): Promise<unknown> {\n  const response = await fetch('https://rates.example.com/v1/latest', { signal: AbortSignal.timeout(2_000) });\n  return response.json();\n}\n`,
+        'z-routes.ts': `import express from 'express';\nimport { rates } from './a-rates';\nconst app = express();\napp.get('/rates', async (_req, res) => {\n  res.json(await rates());\n});\n`,
+      }),
+    );
+    assert.deepEqual(lines(await analyze(root), 'missing-circuit-breaker'), ['a-rates.ts:2 missing-circuit-breaker']);
+  });
+
+  it('resolves an import of a file that is created after the importer was analysed', async function () {
+    const root = tracked(
+      workspace({
+        'orders.ts': `import { loadUser } from './users';\nexport async function owners(ids: number[]): Promise<unknown[]> {\n  const found: unknown[] = [];\n  for (const id of ids) found.push(await loadUser(id));\n  return found;\n}\n`,
+      }),
+    );
+    const engine = new Engine({ rules: RULES, root });
+    await engine.ready;
+    const orders = path.join(root, 'orders.ts');
+    assert.deepEqual(lines([engine.analyzeFile(orders)], 'n-plus-one'), []);
+    const users = path.join(root, 'users.ts');
+    fs.writeFileSync(users, `import { Pool } from 'pg';\nconst pool = new Pool({ max: 10 });\nexport async function loadUser(id: number): Promise<unknown> {\n  return (await pool.query('select * from users where id = $1', [id])).rows[0];\n}\n`);
+    engine.setFileText(users, undefined);
+    assert.deepEqual(lines([engine.analyzeFile(orders)], 'n-plus-one'), ['orders.ts:4 n-plus-one']);
+  });
+});
+
 describe('engine: config', function () {
   function configError(text: string): ConfigError {
     const root = tracked(workspace({ 'scalelint.config.json': text, 'a.ts': KEYS_CODE }));

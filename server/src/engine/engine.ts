@@ -90,6 +90,18 @@ export class Engine {
   }
 
   analyzeFiles(files: readonly string[], onProgress?: (progress: AnalysisProgress) => void): FileResult[] {
+    // Load every file before analysing any: a project without a tsconfig would otherwise grow (and build a
+    // new program and request-path graph) once per file, and early files would be analysed without the
+    // entry points and callers that later files hold.
+    for (const file of files) {
+      const absolute = path.resolve(file);
+      if (this.unparseable.has(absolute)) continue;
+      try {
+        if (!this.skipReason(absolute)) this.workspace.sourceFile(absolute);
+      } catch {
+        // analyzeFile reports why the file cannot be loaded.
+      }
+    }
     const results: FileResult[] = [];
     files.forEach((file, index) => {
       results.push(this.analyzeFile(file));
