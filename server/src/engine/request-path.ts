@@ -11,9 +11,11 @@
 import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
-import { importOrigin, originOf, type Origin } from './provenance';
+import { importOrigin, normalizeModule, originOf, type Origin } from './provenance';
+import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn } from './rule-kit';
+import { mayUseModules } from './project-index';
 import { enclosingFunction, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -71,6 +73,9 @@ const FRAMEWORK_MODULES: Record<string, string> = {
   hono: 'hono',
 };
 
+const FRAMEWORK_MODULE_NAMES = Object.keys(FRAMEWORK_MODULES);
+const CLIENT_MODULES = new Set([...IO_CLIENTS, ...IO_FUNCTIONS].flatMap((spec) => spec.modules).map(normalizeModule));
+
 const NEST_ROUTE_DECORATORS = new Set(['Get', 'Post', 'Put', 'Patch', 'Delete', 'Head', 'Options', 'All', 'Search', 'Sse', 'MessagePattern', 'EventPattern']);
 const NEST_RESOLVER_DECORATORS = new Set(['Query', 'Mutation', 'Subscription', 'ResolveField', 'ResolveProperty', 'ResolveReference']);
 const NEST_INTERFACES: Record<string, { method: string; kind: EntryKind; label: string }> = {
@@ -109,6 +114,8 @@ interface FileFacts {
   trees: readonly ts.SourceFile[];
   entries: EntryPoint[];
   edges: Map<ts.Node, Edge[]>;
+  /** Every tree the facts point into (imports, entry functions, callees): each must still be current. */
+  dependsOn: Set<ts.SourceFile>;
   /** The set of current trees these facts were last found valid against (one graph build). */
   checkedAgainst?: CurrentTrees;
 }
@@ -194,9 +201,7 @@ export class RequestPaths {
   private factsOf(file: SourceFile, current: CurrentTrees): FileFacts {
     const cached = this.factsByFile.get(file);
     if (cached && cached.checkedAgainst === current) return cached;
-    if (cached && cached.trees[0] === file.compilerNode && cached.trees.slice(1).every((tree) => current.has(tree))
-      && cached.entries.every((entry) => current.has(entry.fn.compilerNode.getSourceFile()))
-      && [...cached.edges.values()].every((edges) => edges.every((edge) => current.has(edge.callee.compilerNode.getSourceFile())))) {
+    if (cached && cached.trees[0] === file.compilerNode && every(cached.dependsOn, (tree) => current.has(tree))) {
       cached.checkedAgainst = current;
       return cached;
     }
@@ -206,7 +211,10 @@ export class RequestPaths {
     } catch {
       // A file the checker cannot answer about adds no entries; the rest of the model stands.
     }
-    const facts: FileFacts = { trees: [file.compilerNode, ...importedTrees(file)], entries, edges: new Map(), checkedAgainst: current };
+    const trees = [file.compilerNode, ...importedTrees(file)];
+    const dependsOn = new Set(trees);
+    for (const entry of entries) dependsOn.add(entry.fn.compilerNode.getSourceFile());
+    const facts: FileFacts = { trees, entries, edges: new Map(), dependsOn, checkedAgainst: current };
     this.factsByFile.set(file, facts);
     return facts;
   }
@@ -219,6 +227,7 @@ export class RequestPaths {
       const body = fn.getBody();
       edges = body ? calleesOf(body) : [];
       facts.edges.set(fn.compilerNode, edges);
+      for (const edge of edges) facts.dependsOn.add(edge.callee.compilerNode.getSourceFile());
     }
     return edges;
   }
@@ -251,6 +260,11 @@ class CurrentTrees {
   has(tree: ts.SourceFile): boolean {
     return this.trees.has(tree) || this.project.getSourceFile(tree.fileName)?.compilerNode === tree;
   }
+}
+
+function every<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
+  for (const item of items) if (!test(item)) return false;
+  return true;
 }
 
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
@@ -479,7 +493,14 @@ function nextEntries(file: SourceFile): EntryPoint[] {
 function frameworkOf(receiver: Node): string | undefined {
   // Imports first: following declarations is far cheaper than asking for the receiver's type, which
   // type-checks the file. Types answer when the receiver is a parameter (`fastify` in a plugin).
-  return frameworkOfOrigin(importOrigin(receiver, 0)) ?? frameworkOfOrigin(originOf(receiver));
+  const imported = importOrigin(receiver, 0);
+  const framework = frameworkOfOrigin(imported);
+  if (framework) return framework;
+  // A receiver traced to a database, cache or HTTP client (`redis.get(key)`) is no router; nor is anything
+  // in a program that loads no framework.
+  if (imported && [...imported.modules].every((module) => CLIENT_MODULES.has(module))) return undefined;
+  if (!mayUseModules(receiver, FRAMEWORK_MODULE_NAMES)) return undefined;
+  return frameworkOfOrigin(originOf(receiver));
 }
 
 function frameworkOfOrigin(origin: Origin | undefined): string | undefined {
