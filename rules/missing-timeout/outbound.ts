@@ -345,9 +345,23 @@ export function declaredNameOf(node: Node): { name: string; file: string } | und
 /** `name.defaults.timeout = 5_000` anywhere in the project's files. */
 export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: string): boolean {
   const pattern = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`);
-  const files = onlyFile ? [anyNode.getProject().getSourceFile(onlyFile)].filter((f): f is NonNullable<typeof f> => Boolean(f)) : anyNode.getProject().getSourceFiles();
-  return files.some((file) => !file.isDeclarationFile() && !file.isInNodeModules() && pattern.test(file.getFullText()));
+  if (onlyFile) {
+    const file = anyNode.getProject().getSourceFile(onlyFile);
+    return Boolean(file && pattern.test(file.getFullText()));
+  }
+  // Every project file's text, asked at each axios call: remembered per parsed tree, so an edit rescans one file.
+  const program = anyNode.getProject().getProgram().compilerObject as ts.Program;
+  return program.getSourceFiles().some((tree) => {
+    if (tree.isDeclarationFile || tree.fileName.includes('/node_modules/')) return false;
+    let answers = defaultTimeoutByTree.get(tree);
+    if (!answers) defaultTimeoutByTree.set(tree, (answers = new Map()));
+    let answer = answers.get(name);
+    if (answer === undefined) answers.set(name, (answer = pattern.test(tree.text)));
+    return answer;
+  });
 }
+
+const defaultTimeoutByTree = new WeakMap<ts.SourceFile, Map<string, boolean>>();
 
 /** The innermost function around a call, for messages. */
 export function functionNameOf(node: Node): string | undefined {
