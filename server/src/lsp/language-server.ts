@@ -31,7 +31,11 @@ import { DEFAULT_SETTINGS, parseSettings, type Settings } from './settings';
 import { URI } from './uri';
 
 export const ANALYZE_WORKSPACE_COMMAND = 'scalelint.analyzeWorkspace';
-/** Typing pauses shorter than this do not start an analysis. */
+/**
+ * Debounce, leading edge: an edit that finds no analysis waiting for its document is analysed as soon as the
+ * messages already queued behind it are handled; edits that arrive while one waits are a burst of typing,
+ * and wait for a pause this long. A single edit so gets its diagnostics without an artificial delay.
+ */
 const DEBOUNCE_MS = 150;
 /** Dependents wait a little longer: the edited file's own result comes first. */
 const DEPENDENT_DEBOUNCE_MS = 300;
@@ -62,6 +66,8 @@ export class ScalelintLanguageServer {
   private capabilities: ClientCapabilities = {};
   private initializationOptions: InitializationOptions = {};
   private pullDiagnostics = false;
+  /** Pull requests per document still waiting to analyse: one more arriving is a burst of typing. */
+  private readonly pulling = new Map<string, number>();
   private generation = 0;
   /** Latest result per open document, for diagnostics pulls, code actions and hovers. */
   private readonly results = new Map<string, Analysed>();
@@ -119,7 +125,15 @@ export class ScalelintLanguageServer {
       };
       let result = fresh();
       if (!result) {
-        await Promise.all([delay(DEBOUNCE_MS), this.ready]);
+        const burst = (this.pulling.get(uri) ?? 0) > 0;
+        this.pulling.set(uri, (this.pulling.get(uri) ?? 0) + 1);
+        try {
+          await Promise.all([delay(burst ? DEBOUNCE_MS : 0), this.ready]);
+        } finally {
+          const left = (this.pulling.get(uri) ?? 1) - 1;
+          if (left > 0) this.pulling.set(uri, left);
+          else this.pulling.delete(uri);
+        }
         if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'superseded by a newer edit');
         result = fresh() ?? this.guard('diagnostics', () => this.analyzeOpen(uri));
       }
@@ -137,7 +151,7 @@ export class ScalelintLanguageServer {
       if (this.pullDiagnostics && this.closedResults.delete(event.document.uri)) void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
     });
     documents.onDidChangeContent((change) => {
-      if (!this.pullDiagnostics) this.schedule(change.document.uri, DEBOUNCE_MS);
+      if (!this.pullDiagnostics) this.schedule(change.document.uri, this.timers.has(change.document.uri) ? DEBOUNCE_MS : 0);
     });
     documents.onDidClose((event) => this.guard('close', () => this.closed(event.document.uri)));
     documents.listen(connection);
@@ -176,7 +190,12 @@ export class ScalelintLanguageServer {
       });
     }
     this.scanRequested = true;
-    await this.loadSettings(undefined);
+    // Analyses wait for the client's settings (and the engines they build): a pull that arrives first would
+    // otherwise be answered by no engine at all.
+    const loading = this.loadSettings(undefined);
+    const settled: Promise<void> = loading.then(() => (this.ready === settled ? undefined : this.ready));
+    this.ready = settled;
+    await loading;
   }
 
   /** Reads `scalelint.*` settings; a change rebuilds the engines. */
