@@ -140,6 +140,25 @@ describe('engine: whole-program facts', function () {
     assert.deepEqual(lines(await analyze(root), 'missing-circuit-breaker'), ['a-rates.ts:2 missing-circuit-breaker']);
   });
 
+  it('follows edits to the file that hands a function to a circuit breaker (the cross-file name index)', async function () {
+    const root = tracked(
+      workspace({
+        'rates.ts': `export async function fetchRates(): Promise<unknown> {\n  const response = await fetch('https://rates.example.com/v1/latest', { signal: AbortSignal.timeout(2_000) });\n  return response.json();\n}\n`,
+        'routes.ts': `import express from 'express';\nimport { fetchRates } from './rates';\nconst app = express();\napp.get('/rates', async (_req, res) => {\n  res.json(await fetchRates());\n});\n`,
+        'breaker.ts': `export const breakerTimeoutMs = 3_000;\n`,
+      }),
+    );
+    const engine = new Engine({ rules: RULES, root, onlyRules: ['missing-circuit-breaker'] });
+    await engine.analyzePaths([root]);
+    const rates = path.join(root, 'rates.ts');
+    const breaker = path.join(root, 'breaker.ts');
+    assert.deepEqual(lines([engine.analyzeFile(rates)]), ['rates.ts:2 missing-circuit-breaker']);
+    engine.setFileText(breaker, `import CircuitBreaker from 'opossum';\nimport { fetchRates } from './rates';\nexport const ratesBreaker = new CircuitBreaker(fetchRates, { timeout: 3_000 });\n`);
+    assert.deepEqual(lines([engine.analyzeFile(rates)]), [], 'handed to a breaker in another file');
+    engine.setFileText(breaker, `export const breakerTimeoutMs = 3_000;\n`);
+    assert.deepEqual(lines([engine.analyzeFile(rates)]), ['rates.ts:2 missing-circuit-breaker'], 'no longer handed to one');
+  });
+
   it('resolves an import of a file that is created after the importer was analysed', async function () {
     const root = tracked(
       workspace({

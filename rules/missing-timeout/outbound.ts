@@ -7,6 +7,7 @@ import { importedBinding, wrapperMatches } from '../../server/src/engine/io-reso
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import { wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { filesMentioning } from '../../server/src/engine/project-index';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
 
@@ -217,52 +218,57 @@ function isPassedTo(fn: FunctionLike, matches: (candidate: Node) => boolean): bo
 export function referencesOf(identifier: Node, crossFile = false): Node[] {
   const symbol = identifier.getSymbol()?.compilerSymbol;
   if (!symbol) return [];
-  const project = identifier.getProject();
-  const program = project.getProgram().compilerObject as ts.Program;
-  // Rules ask about the same function once per call site: answer each symbol once per program.
-  let cache = referenceCache.get(program);
-  if (!cache) referenceCache.set(program, (cache = new Map()));
-  const key = crossFile ? 'project' : identifier.getSourceFile().getFilePath();
-  let bySymbol = cache.get(key);
-  if (!bySymbol) cache.set(key, (bySymbol = new Map()));
-  const cached = bySymbol.get(symbol);
-  if (cached) return cached;
-
   const name = (identifier.compilerNode as ts.Identifier).text ?? identifier.getText();
   const own = identifier.getSourceFile();
-  const checker = program.getTypeChecker();
-  const trees = crossFile
-    ? program.getSourceFiles().filter((tree) => tree === own.compilerNode || (!tree.isDeclarationFile && !tree.fileName.includes('/node_modules/') && tree.text.includes(name)))
-    : [own.compilerNode];
-  const result: Node[] = [];
-  for (const tree of trees) {
-    // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
-    const matches: ts.Identifier[] = [];
-    const stack: ts.Node[] = [tree];
-    const push = (child: ts.Node): void => {
-      stack.push(child);
-    };
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      if (node.kind === IDENTIFIER) {
-        if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
-        continue;
-      }
-      forEachChild(node, push);
+  const project = identifier.getProject();
+  const program = project.getProgram().compilerObject as ts.Program;
+  // Rules ask at every call site, and a large project has many functions of the same name: every use of a
+  // name is found and resolved once per program, then grouped by the symbol it means.
+  let cache = referenceCache.get(program);
+  if (!cache) referenceCache.set(program, (cache = new Map()));
+  const key = `${crossFile ? '' : own.getFilePath()}\0${name}`;
+  let bySymbol = cache.get(key);
+  if (!bySymbol) {
+    bySymbol = new Map();
+    cache.set(key, bySymbol);
+    const checker = program.getTypeChecker();
+    let trees = [own.compilerNode];
+    if (crossFile) {
+      // The files that mention the name, in path order (deterministic without a pass over every file).
+      const mentioning = new Set(filesMentioning(identifier, name));
+      mentioning.add(own.compilerNode);
+      trees = [...mentioning].sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
     }
-    if (matches.length === 0) continue;
-    matches.sort((a, b) => a.pos - b.pos);
-    const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
-    if (!file) continue;
-    for (const match of matches) {
-      let found = checker.getSymbolAtLocation(match);
-      if (found && found.flags & ts.SymbolFlags.Alias) found = checker.getAliasedSymbol(found);
-      if (found !== symbol) continue;
-      result.push(wrapCompilerNode(file, match));
+    for (const tree of trees) {
+      // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
+      const matches: ts.Identifier[] = [];
+      const stack: ts.Node[] = [tree];
+      const push = (child: ts.Node): void => {
+        stack.push(child);
+      };
+      while (stack.length > 0) {
+        const node = stack.pop()!;
+        if (node.kind === IDENTIFIER) {
+          if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
+          continue;
+        }
+        forEachChild(node, push);
+      }
+      if (matches.length === 0) continue;
+      matches.sort((a, b) => a.pos - b.pos);
+      const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
+      if (!file) continue;
+      for (const match of matches) {
+        let found = checker.getSymbolAtLocation(match);
+        if (found && found.flags & ts.SymbolFlags.Alias) found = checker.getAliasedSymbol(found);
+        if (!found) continue;
+        let group = bySymbol.get(found);
+        if (!group) bySymbol.set(found, (group = []));
+        group.push(wrapCompilerNode(file, match));
+      }
     }
   }
-  bySymbol.set(symbol, result);
-  return result;
+  return bySymbol.get(symbol) ?? [];
 }
 
 const IDENTIFIER = ts.SyntaxKind.Identifier;
@@ -349,9 +355,14 @@ export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: strin
     const file = anyNode.getProject().getSourceFile(onlyFile);
     return Boolean(file && pattern.test(file.getFullText()));
   }
-  // Every project file's text, asked at each axios call: remembered per parsed tree, so an edit rescans one file.
+  // Every project file's text, asked at each axios call: answered once per program, and remembered per
+  // parsed tree so that an edit rescans one file.
   const program = anyNode.getProject().getProgram().compilerObject as ts.Program;
-  return program.getSourceFiles().some((tree) => {
+  let perProgram = defaultTimeoutByProgram.get(program);
+  if (!perProgram) defaultTimeoutByProgram.set(program, (perProgram = new Map()));
+  const known = perProgram.get(name);
+  if (known !== undefined) return known;
+  const found = program.getSourceFiles().some((tree) => {
     if (tree.isDeclarationFile || tree.fileName.includes('/node_modules/')) return false;
     let answers = defaultTimeoutByTree.get(tree);
     if (!answers) defaultTimeoutByTree.set(tree, (answers = new Map()));
@@ -359,9 +370,12 @@ export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: strin
     if (answer === undefined) answers.set(name, (answer = pattern.test(tree.text)));
     return answer;
   });
+  perProgram.set(name, found);
+  return found;
 }
 
 const defaultTimeoutByTree = new WeakMap<ts.SourceFile, Map<string, boolean>>();
+const defaultTimeoutByProgram = new WeakMap<ts.Program, Map<string, boolean>>();
 
 /** The innermost function around a call, for messages. */
 export function functionNameOf(node: Node): string | undefined {

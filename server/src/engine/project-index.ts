@@ -133,3 +133,70 @@ export function mayUseModules(node: Node, modules: readonly string[]): boolean {
   const present = factsOf(node).modules;
   return modules.some((module) => (present.get(normalizeModule(module)) ?? 0) > 0);
 }
+
+const identifierNames = new WeakMap<ts.SourceFile, Set<string>>();
+
+/**
+ * The names a file's identifiers spell, once per parsed tree: "which files mention `fetchRates`?" is then a
+ * set look-up per file instead of a scan of every file's text for every name asked about.
+ */
+export function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
+  let names = identifierNames.get(tree);
+  if (names) return names;
+  const found = new Set<string>();
+  const stack: ts.Node[] = [tree];
+  const push = (child: ts.Node): void => {
+    stack.push(child);
+  };
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.kind === K.Identifier) {
+      found.add((node as ts.Identifier).text);
+      continue;
+    }
+    forEachChild(node, push);
+  }
+  identifierNames.set(tree, (names = found));
+  return names;
+}
+
+/** Per project: which of its own files mention each identifier name, kept in step with its program. */
+interface MentionIndex {
+  program: ts.Program;
+  trees: Set<ts.SourceFile>;
+  byName: Map<string, Set<ts.SourceFile>>;
+}
+
+const mentionIndexes = new WeakMap<Project, MentionIndex>();
+
+/**
+ * The project's own files (not declaration files, not node_modules) whose identifiers spell `name`. An
+ * inverted index, updated by the trees that changed since the last program, so that asking about many
+ * names costs one look-up each rather than a pass over every file per name.
+ */
+export function filesMentioning(node: Node, name: string): ReadonlySet<ts.SourceFile> {
+  const project = node.getProject();
+  const program = project.getProgram().compilerObject as ts.Program;
+  let index = mentionIndexes.get(project);
+  if (!index) mentionIndexes.set(project, (index = { program, trees: new Set(), byName: new Map() }));
+  if (index.program !== program || index.trees.size === 0) {
+    const trees = new Set(program.getSourceFiles().filter((tree) => !tree.isDeclarationFile && !tree.fileName.includes('/node_modules/')));
+    for (const tree of index.trees) {
+      if (trees.has(tree)) continue;
+      for (const mentioned of identifierNamesOf(tree)) index.byName.get(mentioned)?.delete(tree);
+    }
+    for (const tree of trees) {
+      if (index.trees.has(tree)) continue;
+      for (const mentioned of identifierNamesOf(tree)) {
+        let files = index.byName.get(mentioned);
+        if (!files) index.byName.set(mentioned, (files = new Set()));
+        files.add(tree);
+      }
+    }
+    index.trees = trees;
+    index.program = program;
+  }
+  return index.byName.get(name) ?? EMPTY;
+}
+
+const EMPTY: ReadonlySet<ts.SourceFile> = new Set();

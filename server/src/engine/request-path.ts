@@ -98,7 +98,8 @@ interface Reached {
 }
 
 interface Graph {
-  fileCount: number;
+  /** The program the graph was built from. */
+  program: ts.Program;
   entries: EntryPoint[];
   reached: Map<ts.Node, Reached>;
 }
@@ -234,12 +235,15 @@ export class RequestPaths {
 
   private graphOf(sourceFile: SourceFile): Graph {
     const project = sourceFile.getProject();
-    const files = project.getSourceFiles();
+    // The program object changes when a file is added, removed or edited; listing the project's files to
+    // count them, at every question, cost O(files) per question on a large project.
+    const program = project.getProgram().compilerObject;
     const cached = this.graphs.get(project);
-    if (cached && cached.fileCount === files.length) return cached;
+    if (cached && cached.program === program) return cached;
+    const files = project.getSourceFiles();
     const current = new CurrentTrees(project, files);
     // Work for every file of the project, not for the one that asked: outside its analysis budget.
-    const graph = outsideBudget(() => buildGraph(files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current)));
+    const graph = outsideBudget(() => buildGraph(program, files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current)));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;
@@ -281,7 +285,7 @@ function importedTrees(file: SourceFile): ts.SourceFile[] {
   return trees;
 }
 
-function buildGraph(files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (fn: FunctionLike) => Edge[]): Graph {
+function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (fn: FunctionLike) => Edge[]): Graph {
   const entries: EntryPoint[] = [];
   for (const file of files) {
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
@@ -304,7 +308,7 @@ function buildGraph(files: SourceFile[], entriesOf: (file: SourceFile) => EntryP
       queue.push(item);
     }
   }
-  return { fileCount: files.length, entries, reached };
+  return { program, entries, reached };
 }
 
 /** Project functions that run when `body` runs: called, constructed, or handed over as callbacks. */
