@@ -14,7 +14,7 @@ import { importedBinding } from './io-resolver';
 import { importOrigin, normalizeModule, originOf, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
-import { nodesIn } from './rule-kit';
+import { nodesIn, RawKind, wrapCompilerNode } from './rule-kit';
 import { mayUseModules } from './project-index';
 import { enclosingFunction, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
@@ -95,6 +95,9 @@ interface Reached {
   from?: ts.Node;
   call?: CallExpression | NewExpression;
   fn: FunctionLike;
+  /** `fn`'s compiler node and file, read once: the walk visits every reachable function at every build. */
+  node: ts.Node;
+  file: SourceFile;
 }
 
 interface Graph {
@@ -104,7 +107,11 @@ interface Graph {
   reached: Map<ts.Node, Reached>;
 }
 
-type Edge = { call: CallExpression | NewExpression; callee: FunctionLike };
+type Edge = { call: CallExpression | NewExpression; callee: FunctionLike; calleeNode: ts.Node; calleeFile: SourceFile };
+
+function edgeTo(call: CallExpression | NewExpression, callee: FunctionLike): Edge {
+  return { call, callee, calleeNode: callee.compilerNode, calleeFile: callee.getSourceFile() };
+}
 
 /**
  * What the model learnt from one file: its entry points and the calls out of its functions. Valid while
@@ -221,14 +228,14 @@ export class RequestPaths {
   }
 
   /** Project functions that run when `fn` runs, from the cache of its file. */
-  private edgesOf(fn: FunctionLike, current: CurrentTrees): Edge[] {
-    const facts = this.factsOf(fn.getSourceFile(), current);
-    let edges = facts.edges.get(fn.compilerNode);
+  private edgesOf(reached: Reached, current: CurrentTrees): Edge[] {
+    const facts = this.factsOf(reached.file, current);
+    let edges = facts.edges.get(reached.node);
     if (!edges) {
-      const body = fn.getBody();
+      const body = reached.fn.getBody();
       edges = body ? calleesOf(body) : [];
-      facts.edges.set(fn.compilerNode, edges);
-      for (const edge of edges) facts.dependsOn.add(edge.callee.compilerNode.getSourceFile());
+      facts.edges.set(reached.node, edges);
+      for (const edge of edges) facts.dependsOn.add(edge.calleeFile.compilerNode);
     }
     return edges;
   }
@@ -243,7 +250,7 @@ export class RequestPaths {
     const files = project.getSourceFiles();
     const current = new CurrentTrees(project, files);
     // Work for every file of the project, not for the one that asked: outside its analysis budget.
-    const graph = outsideBudget(() => buildGraph(program, files, (file) => this.factsOf(file, current).entries, (fn) => this.edgesOf(fn, current)));
+    const graph = outsideBudget(() => buildGraph(program, files, (file) => this.factsOf(file, current).entries, (reached) => this.edgesOf(reached, current)));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;
@@ -285,7 +292,7 @@ function importedTrees(file: SourceFile): ts.SourceFile[] {
   return trees;
 }
 
-function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (fn: FunctionLike) => Edge[]): Graph {
+function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (reached: Reached) => Edge[]): Graph {
   const entries: EntryPoint[] = [];
   for (const file of files) {
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
@@ -294,49 +301,100 @@ function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: 
   const reached = new Map<ts.Node, Reached>();
   const queue: Reached[] = [];
   for (const entry of entries) {
-    if (reached.has(entry.fn.compilerNode)) continue;
-    const item: Reached = { entry, fn: entry.fn };
-    reached.set(entry.fn.compilerNode, item);
+    const node = entry.fn.compilerNode;
+    if (reached.has(node)) continue;
+    const item: Reached = { entry, fn: entry.fn, node, file: entry.fn.getSourceFile() };
+    reached.set(node, item);
     queue.push(item);
   }
   for (let index = 0; index < queue.length && reached.size < MAX_FUNCTIONS; index++) {
     const current = queue[index];
-    for (const { call, callee } of edgesOf(current.fn)) {
-      if (reached.has(callee.compilerNode)) continue;
-      const item: Reached = { entry: current.entry, from: current.fn.compilerNode, call, fn: callee };
-      reached.set(callee.compilerNode, item);
+    for (const edge of edgesOf(current)) {
+      if (reached.has(edge.calleeNode)) continue;
+      const item: Reached = { entry: current.entry, from: current.node, call: edge.call, fn: edge.callee, node: edge.calleeNode, file: edge.calleeFile };
+      reached.set(edge.calleeNode, item);
       queue.push(item);
     }
   }
   return { program, entries, reached };
 }
 
-/** Project functions that run when `body` runs: called, constructed, or handed over as callbacks. */
+/**
+ * Project functions that run when `body` runs: called, constructed, or handed over as callbacks. Walks the
+ * raw tree and wraps only calls, constructions and inline callbacks: this runs over every function the
+ * entry points reach, and wrapping every node of them in ts-morph objects cost more than the resolution.
+ */
 function calleesOf(body: Node): Edge[] {
   const result: Edge[] = [];
-  const visit = (node: Node): void => {
-    if (node !== body && isFunctionLike(node) && !isCallbackOrIife(node)) return;
-    if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
-    try {
-      if (Node.isCallExpression(node)) {
-        for (const callee of resolveCallees(node)) result.push({ call: node, callee });
-        // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
-        for (const argument of node.getArguments()) {
-          // Plain names and `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
-          if (Node.isIdentifier(argument) || (Node.isPropertyAccessExpression(argument) && Node.isThisExpression(argument.getExpression()))) {
-            for (const callee of functionsOf(argument)) result.push({ call: node, callee });
-          }
-        }
-      } else if (Node.isNewExpression(node)) {
-        for (const ctor of constructorsOf(node)) result.push({ call: node, callee: ctor });
-      }
-    } catch {
-      // Unresolvable symbols simply add no edge.
-    }
-    node.forEachChild(visit);
+  const sourceFile = body.getSourceFile();
+  const root = body.compilerNode;
+  const stack: ts.Node[] = [root];
+  const children: ts.Node[] = [];
+  const collect = (child: ts.Node): undefined => {
+    children.push(child);
+    return undefined;
   };
-  visit(body);
+  while (stack.length > 0) {
+    const raw = stack.pop() as ts.Node;
+    const kind = raw.kind;
+    if (kind === K.ClassDeclaration || kind === K.ClassExpression) continue;
+    // Nested functions run when the body runs only when they are invoked or handed to a call.
+    if (raw !== root && RAW_FUNCTION_KINDS.has(kind) && !isRawCallbackOrIife(raw)) continue;
+    if (kind === K.CallExpression || kind === K.NewExpression) {
+      try {
+        const node = wrapCompilerNode(sourceFile, raw);
+        if (Node.isCallExpression(node)) {
+          for (const callee of resolveCallees(node)) result.push(edgeTo(node, callee));
+          // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
+          for (const argument of node.getArguments()) {
+            // Plain names and `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
+            if (Node.isIdentifier(argument) || (Node.isPropertyAccessExpression(argument) && Node.isThisExpression(argument.getExpression()))) {
+              for (const callee of functionsOf(argument)) result.push(edgeTo(node, callee));
+            }
+          }
+        } else if (Node.isNewExpression(node)) {
+          for (const ctor of constructorsOf(node)) result.push(edgeTo(node, ctor));
+        }
+      } catch {
+        // Unresolvable symbols simply add no edge.
+      }
+    }
+    // Pre-order, children in source order: the edge order decides which shortest chain is shown.
+    children.length = 0;
+    forEachChild(raw, collect);
+    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
+  }
   return result;
+}
+
+const K = RawKind;
+// Read once: `ts.x` through the bundle's module object is a getter call.
+const forEachChild = ts.forEachChild;
+const RAW_FUNCTION_KINDS = new Set<ts.SyntaxKind>([
+  K.ArrowFunction,
+  K.FunctionExpression,
+  K.FunctionDeclaration,
+  K.MethodDeclaration,
+  K.Constructor,
+  K.GetAccessor,
+  K.SetAccessor,
+]);
+
+/** `isCallbackOrIife` on a raw node. */
+function isRawCallbackOrIife(fn: ts.Node): boolean {
+  if (fn.kind !== K.ArrowFunction && fn.kind !== K.FunctionExpression) return false;
+  let child = fn;
+  let parent = fn.parent;
+  while (parent && parent.kind === K.ParenthesizedExpression) {
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return false;
+  if (parent.kind === K.CallExpression || parent.kind === K.NewExpression) {
+    const call = parent as ts.CallExpression | ts.NewExpression;
+    return (parent.kind === K.CallExpression && call.expression === child) || (call.arguments?.includes(child as ts.Expression) ?? false);
+  }
+  return false;
 }
 
 function constructorsOf(node: NewExpression): FunctionLike[] {
