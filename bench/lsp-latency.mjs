@@ -23,7 +23,8 @@ function percentile(sorted, p) {
 }
 
 export async function measureEditLatency({ server, workspace, file, edits, soak }) {
-  const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // --expose-gc: the server collects fully before it reports its heap (`scalelint/memoryUsage`).
+  const child = spawn(process.execPath, ['--expose-gc', server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
   const uri = pathToFileURL(file).href;
   const waiting = new Map();
@@ -93,10 +94,14 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
   for (let i = 0; i < 10; i++) await edit();
   const samples = [];
   for (let i = 0; i < edits; i++) samples.push(await edit());
-  global.gc?.();
+  // Memory: the live heap after a full collection is what the server keeps; RSS also moves with how
+  // large the collector lets the heap grow between collections. Both are reported.
+  const heapMb = async () => (await connection.sendRequest('scalelint/memoryUsage')).heapUsedBytes / 2 ** 20;
+  const heapBeforeMb = await heapMb();
   const rssBeforeMb = rssMb(child.pid);
   for (let i = 0; i < soak; i++) await edit();
   const rssAfterMb = rssMb(child.pid);
+  const heapAfterMb = await heapMb();
 
   await connection.sendRequest('shutdown');
   await connection.sendNotification('exit');
@@ -115,5 +120,8 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
     rssBeforeMb,
     rssAfterMb,
     growthPercent: ((rssAfterMb - rssBeforeMb) / rssBeforeMb) * 100,
+    heapBeforeMb,
+    heapAfterMb,
+    heapGrowthPercent: ((heapAfterMb - heapBeforeMb) / heapBeforeMb) * 100,
   };
 }

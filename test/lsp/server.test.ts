@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { CodeAction, Diagnostic, Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { RULES } from '../../rules';
 import { docsUrl } from '../../server/src/engine/docs';
+import { MEMORY_USAGE_REQUEST, type MemoryUsage } from '../../server/src/lsp/language-server';
 import { LspClient, makeWorkspace, REPO_ROOT, uri } from './lsp-client';
 
 const REDIS_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'redis-keys');
@@ -40,6 +41,18 @@ describe('language server over stdio', function () {
     assert.deepEqual(result.capabilities.executeCommandProvider.commands, ['scalelint.analyzeWorkspace']);
     assert.equal(result.capabilities.textDocumentSync.change, 2, 'incremental sync');
     assert.equal(result.capabilities.diagnosticProvider, undefined, 'push mode for a client without pull support');
+  });
+
+  it('reports its memory use, after a full collection when started with --expose-gc (the benchmark\'s soak)', async () => {
+    await start({ nodeArgs: ['--expose-gc'] });
+    client.open(file);
+    await client.waitForDiagnostics(file, (diagnostics) => diagnostics.length > 0);
+    const usage = await client.connection.sendRequest<MemoryUsage>(MEMORY_USAGE_REQUEST);
+    assert.equal(usage.afterFullGc, true);
+    assert.ok(usage.heapUsedBytes > 1e6 && usage.heapUsedBytes < usage.rssBytes, JSON.stringify(usage));
+    await client.shutdown();
+    await start();
+    assert.equal((await client.connection.sendRequest<MemoryUsage>(MEMORY_USAGE_REQUEST)).afterFullGc, false);
   });
 
   it('publishes diagnostics with rule code, guidance link and severity for an open fixture', async () => {

@@ -31,6 +31,15 @@ import { DEFAULT_SETTINGS, parseSettings, type Settings } from './settings';
 import { URI } from './uri';
 
 export const ANALYZE_WORKSPACE_COMMAND = 'scalelint.analyzeWorkspace';
+/** Custom request: the server's memory use, `MemoryUsage`. */
+export const MEMORY_USAGE_REQUEST = 'scalelint/memoryUsage';
+
+export interface MemoryUsage {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Whether a full garbage collection ran first (the server was started with `--expose-gc`). */
+  afterFullGc: boolean;
+}
 /**
  * Debounce, leading edge: an edit that finds no analysis waiting for its document is analysed as soon as the
  * messages already queued behind it are handled; edits that arrive while one waits are a burst of typing,
@@ -111,6 +120,14 @@ export class ScalelintLanguageServer {
         const analysed = this.currentResult(params.textDocument.uri);
         return analysed ? hoverAt(analysed, params.position, { rules: new Map(this.rules.map((rule) => [rule.meta.id, rule.meta])), guidanceCommand: !!this.initializationOptions.guidanceCommand }) : undefined;
       }) ?? null;
+    });
+    // Memory after a full collection when the server runs with `--expose-gc` (the benchmark's soak): RSS
+    // alone moves with the collector's sizing, not with what the server keeps.
+    connection.onRequest(MEMORY_USAGE_REQUEST, (): MemoryUsage => {
+      const collect = (globalThis as { gc?: () => void }).gc;
+      collect?.();
+      const usage = process.memoryUsage();
+      return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, afterFullGc: collect !== undefined };
     });
     connection.onExecuteCommand((params) => {
       if (params.command === ANALYZE_WORKSPACE_COMMAND) return this.scanWorkspace();
