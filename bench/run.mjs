@@ -1,7 +1,8 @@
 // `npm run bench`: scalelint against tsc --noEmit and ESLint + typescript-eslint (typed) on the same
 // projects, side by side in one run, plus the language server's edit latency. Prints one table.
 // Sizes: BENCH_SIZES=100,1000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000;
-// BENCH_LSP_FILES=2000 (edit workspace); BENCH_CLI=0 measures the language server alone. Results: bench/RESULTS.md.
+// BENCH_LSP_FILES=2000 (edit workspace); BENCH_CLI=0 measures the language server alone; BENCH_ROUNDS=3
+// (runs per tool and project, median shown). Results: bench/RESULTS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', '.work');
 const TIME = '/usr/bin/time';
 const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number).filter(Boolean);
+/** Runs of each tool per project; the table shows the medians. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 /** Runs a command and returns wall seconds and peak RSS (MB), from GNU time when present. */
 function measure(command, args, cwd) {
@@ -25,6 +28,13 @@ function measure(command, args, cwd) {
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const rss = hasTime ? Number(/__RSS_KB=(\d+)/.exec(result.stderr ?? '')?.[1] ?? NaN) / 1024 : NaN;
   return { wall, rss, status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Median wall time and median peak RSS of repeated runs; status and output of the last run. */
+function median(results) {
+  const middle = (values) => values.slice().sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)];
+  const last = results[results.length - 1];
+  return { ...last, wall: middle(results.map((result) => result.wall)), rss: middle(results.map((result) => result.rss)) };
 }
 
 function eslintConfig(dir) {
@@ -84,10 +94,26 @@ for (const project of projects) {
   const files = fileCount(project.dir);
   process.stderr.write(`bench: ${project.name} (${files} files)…\n`);
   // `src`, the files tsc and ESLint check: not the ESLint config this script writes into the project.
-  const scalelint = measure(process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src'], project.dir);
-  const typescript = measure(process.execPath, [tsc, '--noEmit', '-p', path.join(project.dir, 'tsconfig.json')], project.dir);
   const config = eslintConfig(project.dir);
-  const typed = measure(process.execPath, [eslint, '--no-config-lookup', '-c', config, '--no-warn-ignored', 'src'], project.dir);
+  const tools = {
+    scalelint: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src']],
+    typescript: [process.execPath, [tsc, '--noEmit', '-p', path.join(project.dir, 'tsconfig.json')]],
+    typed: [process.execPath, [eslint, '--no-config-lookup', '-c', config, '--no-warn-ignored', 'src']],
+  };
+  // Rounds in rotating order, median per tool: the first tool of a round reads the files from disk (this
+  // machine's page cache is reclaimed eagerly) and the others from memory, so a fixed order favours
+  // whichever runs later.
+  const runs = { scalelint: [], typescript: [], typed: [] };
+  const names = Object.keys(tools);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let index = 0; index < names.length; index++) {
+      const name = names[(round + index) % names.length];
+      runs[name].push(measure(tools[name][0], tools[name][1], project.dir));
+    }
+  }
+  const scalelint = median(runs.scalelint);
+  const typescript = median(runs.typescript);
+  const typed = median(runs.typed);
   if (scalelint.status === 2) process.stderr.write(`bench: scalelint failed on ${project.name}: ${scalelint.stderr.slice(0, 500)}\n`);
   // A file stopped by its analysis budget skipped rules: its time is not comparable, say so.
   const stopped = (scalelint.stdout.match(/"ruleId":"analysis-budget"/g) ?? []).length;
@@ -132,7 +158,7 @@ const latency = await measureEditLatency({
   soak: Number(process.env.BENCH_SOAK ?? 1000),
 });
 
-console.log(`\nscalelint benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
+console.log(`\nscalelint benchmark (median of ${ROUNDS} runs per tool, rotating order) — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
 console.log(lines.join('\n'));
 console.log(`\nscaling: ${scaling || 'n/a'}`);
 console.log(
