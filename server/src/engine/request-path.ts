@@ -100,11 +100,51 @@ interface Reached {
   file: SourceFile;
 }
 
-interface Graph {
-  /** The program the graph was built from. */
-  program: ts.Program;
-  entries: EntryPoint[];
-  reached: Map<ts.Node, Reached>;
+/**
+ * Reachability from the entry points, walked breadth-first only as far as a question needs: the first time
+ * a walk reaches a function is by a shortest chain, so pausing changes no answer. In the editor the edited
+ * file's functions are usually a few calls from a handler, and the rest of the walk is never paid for.
+ */
+class Graph {
+  readonly reached = new Map<ts.Node, Reached>();
+  private readonly queue: Reached[] = [];
+  private next = 0;
+
+  constructor(
+    /** The program the graph was built from. */
+    readonly program: ts.Program,
+    readonly entries: EntryPoint[],
+    private readonly edgesOf: (reached: Reached) => Edge[],
+  ) {
+    for (const entry of entries) {
+      const node = entry.fn.compilerNode;
+      if (this.reached.has(node)) continue;
+      const item: Reached = { entry, fn: entry.fn, node, file: entry.fn.getSourceFile() };
+      this.reached.set(node, item);
+      this.queue.push(item);
+    }
+  }
+
+  /** How a function is first reached, or undefined when no entry point reaches it. */
+  find(node: ts.Node): Reached | undefined {
+    const found = this.reached.get(node);
+    if (found || this.next >= this.queue.length) return found;
+    // Work for the whole project, not for the file that asked: outside its analysis budget.
+    return outsideBudget(() => {
+      while (this.next < this.queue.length && this.reached.size < MAX_FUNCTIONS) {
+        const current = this.queue[this.next++];
+        for (const edge of this.edgesOf(current)) {
+          if (this.reached.has(edge.calleeNode)) continue;
+          const item: Reached = { entry: current.entry, from: current.node, call: edge.call, fn: edge.callee, node: edge.calleeNode, file: edge.calleeFile };
+          this.reached.set(edge.calleeNode, item);
+          this.queue.push(item);
+        }
+        if (this.reached.has(node)) break;
+      }
+      if (this.reached.size >= MAX_FUNCTIONS) this.next = this.queue.length;
+      return this.reached.get(node);
+    });
+  }
 }
 
 type Edge = { call: CallExpression | NewExpression; callee: FunctionLike; calleeNode: ts.Node; calleeFile: SourceFile };
@@ -152,6 +192,7 @@ export class RequestPaths {
 
   /** The entry point a function is itself (a route handler, a resolver), if any. */
   entryOf(fn: FunctionLike): EntryPoint | undefined {
+    // Entries are in the graph from the start: no walk needed.
     const reached = this.graphOf(fn.getSourceFile()).reached.get(fn.compilerNode);
     return reached && !reached.from ? reached.entry : undefined;
   }
@@ -159,7 +200,7 @@ export class RequestPaths {
   /** How a function is reached from an entry point (shortest chain), or undefined when it is not. */
   pathOfFunction(fn: FunctionLike): RequestPath | undefined {
     const graph = this.graphOf(fn.getSourceFile());
-    const reached = graph.reached.get(fn.compilerNode);
+    const reached = graph.find(fn.compilerNode);
     if (!reached) return undefined;
     const via: (CallExpression | NewExpression)[] = [];
     for (let step: Reached | undefined = reached; step?.from && step.call; step = graph.reached.get(step.from)) {
@@ -298,25 +339,7 @@ function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: 
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
     entries.push(...entriesOf(file));
   }
-  const reached = new Map<ts.Node, Reached>();
-  const queue: Reached[] = [];
-  for (const entry of entries) {
-    const node = entry.fn.compilerNode;
-    if (reached.has(node)) continue;
-    const item: Reached = { entry, fn: entry.fn, node, file: entry.fn.getSourceFile() };
-    reached.set(node, item);
-    queue.push(item);
-  }
-  for (let index = 0; index < queue.length && reached.size < MAX_FUNCTIONS; index++) {
-    const current = queue[index];
-    for (const edge of edgesOf(current)) {
-      if (reached.has(edge.calleeNode)) continue;
-      const item: Reached = { entry: current.entry, from: current.node, call: edge.call, fn: edge.callee, node: edge.calleeNode, file: edge.calleeFile };
-      reached.set(edge.calleeNode, item);
-      queue.push(item);
-    }
-  }
-  return { program, entries, reached };
+  return new Graph(program, entries, edgesOf);
 }
 
 /**
