@@ -22,6 +22,11 @@ export interface IoClientSpec {
   receiverTypes?: string[];
   /** The receiver is a property of an instance of one of these types (Prisma model delegates). */
   memberOfTypes?: string[];
+  /**
+   * The client may be generated into the project (Prisma 7 writes it to a folder of the project's own):
+   * a receiver declared in project code whose type bears one of `receiverTypes` is this client too.
+   */
+  generatedIntoProject?: boolean;
   methods: Record<string, IoMethod>;
   /** The receiver itself may be called (`axios(config)`, `got(url)`, `knex('users')`). */
   callable?: IoMethod;
@@ -220,6 +225,7 @@ export const IO_CLIENTS: IoClientSpec[] = [
     library: 'prisma',
     modules: ['@prisma/client', '.prisma/client'],
     receiverTypes: ['PrismaClient'],
+    generatedIntoProject: true,
     methods: methods(['$queryRaw', '$queryRawUnsafe', '$executeRaw', '$executeRawUnsafe'], other('sql', { command: 'dynamic' })),
   },
   {

@@ -80,7 +80,7 @@ export class IoResolver {
   private classifyMethod(call: CallExpression, receiver: Node, name: string): IoCall | undefined {
     // `.get()` on a Map in a program that loads no client with a `get` method: no type query. Prisma's
     // delegates match by type name (Prisma 7 generates the client into the project), not by module.
-    if (!IO_CLIENTS.some((spec) => spec.methods[name] && (spec.memberOfTypes || mayUseModules(call, spec.modules)))) return undefined;
+    if (!IO_CLIENTS.some((spec) => spec.methods[name] && (spec.memberOfTypes || spec.generatedIntoProject || mayUseModules(call, spec.modules)))) return undefined;
     const origin = originOf(receiver);
     if (!origin) return undefined;
     const spec = this.matchClient(origin, receiver, name);
@@ -92,6 +92,11 @@ export class IoResolver {
   private matchClient(origin: Origin, receiver: Node, name: string): IoClientSpec | undefined {
     const modules = new Set([...origin.modules].map(normalizeModule));
     const candidates = IO_CLIENTS.filter((spec) => spec.methods[name] && spec.modules.some((m) => modules.has(normalizeModule(m))));
+    if (origin.via === 'type' && modules.has('project')) {
+      // A client generated into the project: its type name identifies it.
+      const generated = IO_CLIENTS.find((spec) => spec.generatedIntoProject && spec.methods[name] && spec.receiverTypes?.some((t) => origin.typeNames.has(t)));
+      if (generated) return generated;
+    }
     if (origin.via === 'type') {
       for (const spec of candidates) {
         if (spec.memberOfTypes) continue;

@@ -131,6 +131,8 @@ function sqlTag(node: TaggedTemplateExpression, io: IoResolver): { library: stri
     const found = SQL_TAG_MODULES[module];
     if (found) return found;
   }
+  // Prisma 7 generates its client (`PrismaClient`, the `Prisma` namespace) into the project.
+  if (origin.via === 'type' && origin.modules.has('project') && (origin.typeNames.has('PrismaClient') || origin.typeNames.has('Prisma'))) return SQL_TAG_MODULES['@prisma/client'];
   return undefined;
 }
 
