@@ -20,10 +20,12 @@ export interface Expectation {
   line: number;
   ruleId: string;
   messageIncludes?: string;
+  /** `rule:info`: the finding's severity under the default config. */
+  severity?: string;
 }
 
 const EXPECT = /\/\/\s*expect(-next-line)?:\s*(.+)$/;
-const ITEM = /([a-z0-9-]+)(?:\s+"([^"]*)")?/g;
+const ITEM = /([a-z0-9-]+)(?::(error|warning|info))?(?:\s+"([^"]*)")?/g;
 
 export function parseExpectations(file: string, text: string): Expectation[] {
   const expectations: Expectation[] = [];
@@ -33,7 +35,7 @@ export function parseExpectations(file: string, text: string): Expectation[] {
     const line = index + 1 + (match[1] ? 1 : 0);
     ITEM.lastIndex = 0;
     for (let item = ITEM.exec(match[2]); item; item = ITEM.exec(match[2])) {
-      expectations.push({ file, line, ruleId: item[1], ...(item[2] !== undefined ? { messageIncludes: item[2] } : {}) });
+      expectations.push({ file, line, ruleId: item[1], ...(item[2] !== undefined ? { severity: item[2] } : {}), ...(item[3] !== undefined ? { messageIncludes: item[3] } : {}) });
     }
   });
   return expectations;
@@ -128,15 +130,19 @@ export function compare(results: FileResult[], folderRule: string | undefined): 
     const unmatched = [...findings];
     for (const expectation of open) {
       const index = unmatched.findIndex(
-        (finding) => finding.ruleId === expectation.ruleId && finding.range.start.line === expectation.line && (!expectation.messageIncludes || finding.message.includes(expectation.messageIncludes)),
+        (finding) =>
+          finding.ruleId === expectation.ruleId &&
+          finding.range.start.line === expectation.line &&
+          (!expectation.messageIncludes || finding.message.includes(expectation.messageIncludes)) &&
+          (!expectation.severity || finding.severity === expectation.severity),
       );
       if (index >= 0) {
         unmatched.splice(index, 1);
       } else {
         const near = findings.filter((finding) => finding.ruleId === expectation.ruleId && finding.range.start.line === expectation.line);
         problems.push(
-          `${rel}:${expectation.line}: expected ${expectation.ruleId}${expectation.messageIncludes ? ` with "${expectation.messageIncludes}"` : ''}, ` +
-            (near.length ? `got message: ${near[0].message}` : 'got nothing'),
+          `${rel}:${expectation.line}: expected ${expectation.ruleId}${expectation.severity ? `:${expectation.severity}` : ''}${expectation.messageIncludes ? ` with "${expectation.messageIncludes}"` : ''}, ` +
+            (near.length ? `got ${near[0].severity}: ${near[0].message}` : 'got nothing'),
         );
       }
     }
