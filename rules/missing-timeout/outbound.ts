@@ -6,7 +6,7 @@ import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
-import { wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
 import { filesMentioning } from '../../server/src/engine/project-index';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
@@ -242,20 +242,13 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
     for (const tree of trees) {
       // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
       const matches: ts.Identifier[] = [];
-      const stack: ts.Node[] = [tree];
-      const push = (child: ts.Node): void => {
-        stack.push(child);
-      };
-      while (stack.length > 0) {
-        const node = stack.pop()!;
-        if (node.kind === IDENTIFIER) {
-          if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
-          continue;
-        }
-        forEachChild(node, push);
-      }
+      // In source order.
+      walkRaw(tree, (node) => {
+        if (node.kind !== RawKind.Identifier) return true;
+        if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
+        return false;
+      });
       if (matches.length === 0) continue;
-      matches.sort((a, b) => a.pos - b.pos);
       const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
       if (!file) continue;
       for (const match of matches) {
@@ -271,8 +264,6 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
   return bySymbol.get(symbol) ?? [];
 }
 
-const IDENTIFIER = ts.SyntaxKind.Identifier;
-const forEachChild = ts.forEachChild;
 const referenceCache = new WeakMap<ts.Program, Map<string, Map<ts.Symbol, Node[]>>>();
 
 /** `new CircuitBreaker(action, options)` from opossum. */

@@ -4,6 +4,7 @@
 // whose modules the program never loads cannot match any value's origin.
 import { Node, Project, ts } from 'ts-morph';
 import { normalizeModule, packageOfFile } from './provenance';
+import { RawKind, walkRaw } from './rule-kit';
 
 interface TreeFacts {
   /** Names a call can reach a project function by: declared functions, methods, function-valued variables and properties, classes, and local import names (aliases). */
@@ -56,9 +57,7 @@ function contributionOf(tree: ts.SourceFile): TreeFacts {
   return factsOfTree(tree);
 }
 
-// Read once: each `ts.x` through the bundle's module object is a getter call, too slow for a walk of every node.
-const K = ts.SyntaxKind;
-const forEachChild = ts.forEachChild;
+const K = RawKind;
 
 function factsOfTree(tree: ts.SourceFile): TreeFacts {
   let facts = treeFacts.get(tree);
@@ -71,13 +70,7 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
   const addModule = (specifier: ts.Node | undefined): void => {
     if (specifier && (specifier.kind === K.StringLiteral || specifier.kind === K.NoSubstitutionTemplateLiteral)) found.modules.add(normalizeModule((specifier as ts.StringLiteral).text));
   };
-  // An explicit stack: generated files nest deeper than the call stack allows.
-  const stack: ts.Node[] = [tree];
-  const push = (child: ts.Node): void => {
-    stack.push(child);
-  };
-  while (stack.length > 0) {
-    const node = stack.pop()!;
+  walkRaw(tree, (node) => {
     switch (node.kind) {
       case K.FunctionDeclaration:
       case K.MethodDeclaration:
@@ -114,8 +107,7 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
         break;
       }
     }
-    forEachChild(node, push);
-  }
+  });
   treeFacts.set(tree, found);
   return found;
 }
@@ -144,18 +136,11 @@ export function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
   let names = identifierNames.get(tree);
   if (names) return names;
   const found = new Set<string>();
-  const stack: ts.Node[] = [tree];
-  const push = (child: ts.Node): void => {
-    stack.push(child);
-  };
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.kind === K.Identifier) {
-      found.add((node as ts.Identifier).text);
-      continue;
-    }
-    forEachChild(node, push);
-  }
+  walkRaw(tree, (node) => {
+    if (node.kind !== K.Identifier) return true;
+    found.add((node as ts.Identifier).text);
+    return false;
+  });
   identifierNames.set(tree, (names = found));
   return names;
 }

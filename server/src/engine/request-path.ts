@@ -14,9 +14,9 @@ import { importedBinding } from './io-resolver';
 import { importOrigin, normalizeModule, originOf, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
-import { nodesIn, RawKind, wrapCompilerNode } from './rule-kit';
+import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
 import { mayUseModules } from './project-index';
-import { enclosingFunction, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
+import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -351,18 +351,12 @@ function calleesOf(body: Node): Edge[] {
   const result: Edge[] = [];
   const sourceFile = body.getSourceFile();
   const root = body.compilerNode;
-  const stack: ts.Node[] = [root];
-  const children: ts.Node[] = [];
-  const collect = (child: ts.Node): undefined => {
-    children.push(child);
-    return undefined;
-  };
-  while (stack.length > 0) {
-    const raw = stack.pop() as ts.Node;
+  // Pre-order, in source order: the edge order decides which shortest chain is shown.
+  walkRaw(root, (raw) => {
     const kind = raw.kind;
-    if (kind === K.ClassDeclaration || kind === K.ClassExpression) continue;
+    if (kind === K.ClassDeclaration || kind === K.ClassExpression) return false;
     // Nested functions run when the body runs only when they are invoked or handed to a call.
-    if (raw !== root && RAW_FUNCTION_KINDS.has(kind) && !isRawCallbackOrIife(raw)) continue;
+    if (raw !== root && FUNCTION_KINDS.has(kind) && !isRawCallbackOrIife(raw)) return false;
     if (kind === K.CallExpression || kind === K.NewExpression) {
       try {
         const node = wrapCompilerNode(sourceFile, raw);
@@ -382,28 +376,18 @@ function calleesOf(body: Node): Edge[] {
         // Unresolvable symbols simply add no edge.
       }
     }
-    // Pre-order, children in source order: the edge order decides which shortest chain is shown.
-    children.length = 0;
-    forEachChild(raw, collect);
-    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
-  }
+    return true;
+  });
   return result;
 }
 
 const K = RawKind;
-// Read once: `ts.x` through the bundle's module object is a getter call.
-const forEachChild = ts.forEachChild;
-const RAW_FUNCTION_KINDS = new Set<ts.SyntaxKind>([
-  K.ArrowFunction,
-  K.FunctionExpression,
-  K.FunctionDeclaration,
-  K.MethodDeclaration,
-  K.Constructor,
-  K.GetAccessor,
-  K.SetAccessor,
-]);
 
-/** `isCallbackOrIife` on a raw node. */
+/** A function literal that is invoked where it stands or handed to a call as an argument. */
+function isCallbackOrIife(fn: Node): boolean {
+  return isRawCallbackOrIife(fn.compilerNode);
+}
+
 function isRawCallbackOrIife(fn: ts.Node): boolean {
   if (fn.kind !== K.ArrowFunction && fn.kind !== K.FunctionExpression) return false;
   let child = fn;
@@ -485,21 +469,6 @@ function returnedFunctions(call: CallExpression): FunctionLike[] {
     }
   }
   return result;
-}
-
-function isCallbackOrIife(fn: Node): boolean {
-  if (!Node.isArrowFunction(fn) && !Node.isFunctionExpression(fn)) return false;
-  let child: Node = fn;
-  let parent = fn.getParent();
-  while (parent && Node.isParenthesizedExpression(parent)) {
-    child = parent;
-    parent = parent.getParent();
-  }
-  if (!parent) return false;
-  if (Node.isCallExpression(parent) || Node.isNewExpression(parent)) {
-    return (Node.isCallExpression(parent) && parent.getExpression() === child) || (parent.getArguments() as Node[]).includes(child);
-  }
-  return false;
 }
 
 function calleeText(call: CallExpression | NewExpression): string {

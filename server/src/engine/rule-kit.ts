@@ -21,25 +21,33 @@ const forEachChild = ts.forEachChild;
  */
 export function nodesIn<T extends Node>(root: Node, test: (node: ts.Node) => boolean): T[] {
   const found: ts.Node[] = [];
-  const stack: ts.Node[] = [];
+  const rootNode = root.compilerNode;
+  walkRaw(rootNode, (node) => {
+    // The root itself is not one of its descendants.
+    if (node !== rootNode && test(node)) found.push(node);
+  });
+  const sourceFile = root.getSourceFile();
+  return found.map((node) => wrapCompilerNode(sourceFile, node) as T);
+}
+
+/**
+ * Visits a raw compiler node and its descendants, parents before children and in source order; `visit`
+ * returns false to skip a node's children. An explicit stack: generated files nest deeper than the call
+ * stack allows.
+ */
+export function walkRaw(root: ts.Node, visit: (node: ts.Node) => boolean | void): void {
+  const stack: ts.Node[] = [root];
   const children: ts.Node[] = [];
   const collect = (child: ts.Node): void => {
     children.push(child);
   };
-  const pushChildrenOf = (node: ts.Node): void => {
+  while (stack.length > 0) {
+    const node = stack.pop() as ts.Node;
+    if (visit(node) === false) continue;
     children.length = 0;
     forEachChild(node, collect);
     for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
-  };
-  // The root itself is not one of its descendants.
-  pushChildrenOf(root.compilerNode);
-  while (stack.length > 0) {
-    const node = stack.pop() as ts.Node;
-    if (test(node)) found.push(node);
-    pushChildrenOf(node);
   }
-  const sourceFile = root.getSourceFile();
-  return found.map((node) => wrapCompilerNode(sourceFile, node) as T);
 }
 
 /** The ts-morph node for a compiler node of this file (created once, then cached by ts-morph). */

@@ -87,17 +87,19 @@ export function callsRunBy(body: Node): (CallExpression | TaggedTemplateExpressi
 }
 
 export function isFunctionLike(node: Node): node is FunctionLike {
-  const kind = node.getKind();
-  return (
-    kind === SyntaxKind.ArrowFunction ||
-    kind === SyntaxKind.FunctionExpression ||
-    kind === SyntaxKind.FunctionDeclaration ||
-    kind === SyntaxKind.MethodDeclaration ||
-    kind === SyntaxKind.Constructor ||
-    kind === SyntaxKind.GetAccessor ||
-    kind === SyntaxKind.SetAccessor
-  );
+  return FUNCTION_KINDS.has(node.getKind());
 }
+
+/** The kinds of `FunctionLike`, for tests on raw compiler nodes. */
+export const FUNCTION_KINDS: ReadonlySet<SyntaxKind> = new Set([
+  SyntaxKind.ArrowFunction,
+  SyntaxKind.FunctionExpression,
+  SyntaxKind.FunctionDeclaration,
+  SyntaxKind.MethodDeclaration,
+  SyntaxKind.Constructor,
+  SyntaxKind.GetAccessor,
+  SyntaxKind.SetAccessor,
+]);
 
 /** A function literal passed as an argument (a callback) or called on the spot (an IIFE). */
 function isInvokedInline(node: Node): boolean {
