@@ -92,12 +92,10 @@ export class IoResolver {
   private matchClient(origin: Origin, receiver: Node, name: string): IoClientSpec | undefined {
     const modules = new Set([...origin.modules].map(normalizeModule));
     const candidates = IO_CLIENTS.filter((spec) => spec.methods[name] && spec.modules.some((m) => modules.has(normalizeModule(m))));
-    if (origin.via === 'type' && modules.has('project')) {
-      // A client generated into the project: its type name identifies it.
-      const generated = IO_CLIENTS.find((spec) => spec.generatedIntoProject && spec.methods[name] && spec.receiverTypes?.some((t) => origin.typeNames.has(t)));
-      if (generated) return generated;
-    }
     if (origin.via === 'type') {
+      // A client generated into the project: its type name identifies it.
+      const generated = modules.has('project') && IO_CLIENTS.find((spec) => spec.generatedIntoProject && spec.methods[name] && spec.receiverTypes?.some((t) => origin.typeNames.has(t)));
+      if (generated) return generated;
       for (const spec of candidates) {
         if (spec.memberOfTypes) continue;
         if (!spec.receiverTypes || spec.receiverTypes.some((t) => origin.typeNames.has(t))) return spec;
