@@ -93,18 +93,22 @@ export class Engine {
     // Load every file before analysing any: a project without a tsconfig would otherwise grow (and build a
     // new program and request-path graph) once per file, and early files would be analysed without the
     // entry points and callers that later files hold.
-    for (const file of files) {
+    // The skip test reads each file's head: once per file, here.
+    const skipped = files.map((file) => {
       const absolute = path.resolve(file);
-      if (this.unparseable.has(absolute)) continue;
-      try {
-        if (!this.skipReason(absolute)) this.workspace.sourceFile(absolute);
-      } catch {
-        // analyzeFile reports why the file cannot be loaded.
+      const reason = this.unparseable.get(absolute) ?? this.skipReason(absolute);
+      if (!reason) {
+        try {
+          this.workspace.sourceFile(absolute);
+        } catch {
+          // analyzeAt reports why the file cannot be loaded.
+        }
       }
-    }
+      return reason;
+    });
     const results: FileResult[] = [];
     files.forEach((file, index) => {
-      results.push(this.analyzeFile(file));
+      results.push(this.analyzeAt(path.resolve(file), skipped[index]));
       onProgress?.({ done: index + 1, total: files.length, file });
     });
     return results;
@@ -152,8 +156,12 @@ export class Engine {
 
   analyzeFile(file: string): FileResult {
     const absolute = path.resolve(file);
+    return this.analyzeAt(absolute, this.unparseable.get(absolute) ?? this.skipReason(absolute));
+  }
+
+  /** `skipped`: why the file is not analysed (too large, binary, unparseable), if it is not. */
+  private analyzeAt(absolute: string, skipped: string | undefined): FileResult {
     const messages: EngineMessage[] = [];
-    const skipped = this.unparseable.get(absolute) ?? this.skipReason(absolute);
     if (skipped) {
       messages.push({ file: absolute, level: 'info', message: skipped });
       return { file: absolute, findings: [], text: '', messages };
