@@ -176,6 +176,56 @@ describe('engine: whole-program facts', function () {
   });
 });
 
+describe('engine: parsing and program reuse', function () {
+  const withNodeModules = (): string => {
+    const parent = path.join(__dirname, '..', '..', 'test-artifacts');
+    fs.mkdirSync(parent, { recursive: true });
+    return parent;
+  };
+
+  it('still reads types from JSDoc in JavaScript files, where it carries them', async function () {
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ compilerOptions: { allowJs: true, checkJs: false, module: 'nodenext', moduleResolution: 'nodenext', skipLibCheck: true }, include: ['*.js'] }),
+          'sweep.js': `/** @param {import('ioredis').Redis} redis */\nexport async function sweep(redis) {\n  return redis.keys('tmp:*');\n}\n/** @param {Map<string, number>} seen */\nexport function names(seen) {\n  return seen.keys();\n}\n`,
+        },
+        withNodeModules(),
+      ),
+    );
+    const [result] = await analyze(root, { onlyRules: ['redis-keys'] });
+    assert.deepEqual(lines([result]), ['sweep.js:3 redis-keys']);
+    assert.equal(result.findings[0].message.includes('KEYS'), true, result.findings[0].message);
+  });
+
+  it('sees the new text of an edited dependency when the importer is analysed again', async function () {
+    const ioLoad = `import { Pool } from 'pg';\nconst pool = new Pool({ max: 10 });\nexport async function loadUser(id: number): Promise<unknown> {\n  return (await pool.query('select * from users where id = $1', [id])).rows[0];\n}\n`;
+    const memoryLoad = `const users = new Map<number, unknown>();\nexport async function loadUser(id: number): Promise<unknown> {\n  return users.get(id);\n}\n`;
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['*.ts'] }),
+          'users.ts': ioLoad,
+          'orders.ts': `import { loadUser } from './users.js';\nexport async function owners(ids: number[]): Promise<unknown[]> {\n  const found: unknown[] = [];\n  for (const id of ids) found.push(await loadUser(id));\n  return found;\n}\n`,
+        },
+        withNodeModules(),
+      ),
+    );
+    const engine = new Engine({ rules: RULES, root, onlyRules: ['n-plus-one'] });
+    await engine.analyzePaths([root]);
+    const orders = path.join(root, 'orders.ts');
+    const users = path.join(root, 'users.ts');
+    assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one']);
+    // Each edit builds a new program from the previous one: the edited file must not be handed out stale.
+    engine.setFileText(users, memoryLoad);
+    assert.deepEqual(lines([engine.analyzeFile(orders)]), [], 'loadUser reads a Map now');
+    engine.setFileText(users, ioLoad);
+    assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one'], 'loadUser queries again');
+    engine.setFileText(users, undefined);
+    assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one'], 'back to the text on disk');
+  });
+});
+
 describe('engine: config', function () {
   function configError(text: string): ConfigError {
     const root = tracked(workspace({ 'scalelint.config.json': text, 'a.ts': KEYS_CODE }));

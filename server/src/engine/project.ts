@@ -25,6 +25,7 @@ function keepModuleResolutionAcrossPrograms(): void {
   common.createHosts = (options: HostOptions) => {
     const hosts = createHosts(options);
     const host = hosts.compilerHost;
+    rememberSourceFiles(host, options.transactionalFileSystem);
     if (host.resolveModuleNames || host.resolveModuleNameLiterals) return hosts;
     let cache: ts.ModuleResolutionCache | undefined;
     let fileSet = '';
@@ -41,6 +42,7 @@ function keepModuleResolutionAcrossPrograms(): void {
         // TypeScript hands the cache normalised absolute paths: ts-morph's canonical-name function would
         // normalise each again, once per ancestor directory of every library file, on every program.
         cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), canonicalFileName, options.compilerOptions.get());
+        rememberPackageJsonLookups(cache.getPackageJsonInfoCache());
         fileSet = current;
       }
       return cache;
@@ -56,14 +58,154 @@ function keepModuleResolutionAcrossPrograms(): void {
   };
 }
 
+/**
+ * Under `module: node16/nodenext` every new program asks, for each of its files, which package.json scope
+ * it is in, one cache question per ancestor folder; the cache normalises the path of each question again.
+ * The answers are remembered by the path as asked: the same strings come back on every program.
+ */
+function rememberPackageJsonLookups(packageJsonCache: ts.PackageJsonInfoCache): void {
+  const cache = packageJsonCache as ts.PackageJsonInfoCache & {
+    getPackageJsonInfo(packageJsonPath: string): unknown;
+    setPackageJsonInfo(packageJsonPath: string, info: unknown): void;
+  };
+  const asked = new Map<string, unknown>();
+  const get = cache.getPackageJsonInfo.bind(cache);
+  const set = cache.setPackageJsonInfo.bind(cache);
+  const clear = cache.clear.bind(cache);
+  cache.getPackageJsonInfo = (packageJsonPath) => {
+    if (asked.has(packageJsonPath)) return asked.get(packageJsonPath);
+    const info = get(packageJsonPath);
+    // Unknown yet: TypeScript looks on disk and records the answer through setPackageJsonInfo.
+    if (info !== undefined) asked.set(packageJsonPath, info);
+    return info;
+  };
+  cache.setPackageJsonInfo = (packageJsonPath, info) => {
+    asked.delete(packageJsonPath);
+    set(packageJsonPath, info);
+  };
+  cache.clear = () => {
+    asked.clear();
+    clear();
+  };
+}
+
 const canonicalFileName = ts.sys.useCaseSensitiveFileNames ? (fileName: string) => fileName : (fileName: string) => fileName.toLowerCase();
 
+/**
+ * Each new program asks the host for every file again; ts-morph normalises each path twice to answer, 5 ms
+ * an edit in a 2,000-file workspace. The tree handed out last for a name is handed out again while the
+ * project's document registry still holds it (an edit or a removal replaces it there).
+ */
+function rememberSourceFiles(host: ts.CompilerHost, fileSystem: object): void {
+  const given = new Map<string, ts.SourceFile>();
+  const getSourceFile = host.getSourceFile.bind(host);
+  let registry: LeanDocumentRegistry | undefined;
+  host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
+    registry ??= LeanDocumentRegistry.of(fileSystem);
+    const known = given.get(fileName);
+    if (known && !shouldCreateNewSourceFile && registry?.holds(known)) return known;
+    const tree = getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile);
+    if (tree) given.set(fileName, tree);
+    else given.delete(fileName);
+    return tree;
+  };
+}
+
 interface HostOptions {
+  transactionalFileSystem: object;
   sourceFileContainer: { getSourceFilePaths(): Iterable<string> };
   compilerOptions: { get(): CompilerOptions };
 }
 
 keepModuleResolutionAcrossPrograms();
+
+/**
+ * ts-morph parses every file with JSDoc comments turned into syntax trees: in a Node project most of that is
+ * library declarations (`lib.dom.d.ts`, `@types/node`), whose comments no rule reads and no type depends on
+ * in TypeScript files. tsc skips them (its own hosts parse "for type errors"); so do we, by handing ts-morph
+ * a document registry that parses with `ParseForTypeInfo`: JSDoc is still parsed in JavaScript files, where
+ * it carries types. Same contract as ts-morph's own registry, which fixes the parse options in a private method.
+ */
+function parseWithoutTypeScriptJsDoc(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const common = require('@ts-morph/common') as { DocumentRegistry: unknown; __scalelintRegistry?: boolean };
+  if (common.__scalelintRegistry) return;
+  common.__scalelintRegistry = true;
+  common.DocumentRegistry = LeanDocumentRegistry;
+}
+
+class LeanDocumentRegistry {
+  private static readonly byFileSystem = new WeakMap<object, LeanDocumentRegistry>();
+  private readonly files = new Map<string, ts.SourceFile>();
+
+  /** The registry of the ts-morph project that uses this file system wrapper. */
+  static of(fileSystem: object): LeanDocumentRegistry | undefined {
+    return LeanDocumentRegistry.byFileSystem.get(fileSystem);
+  }
+
+  constructor(private readonly fileSystem: { getStandardizedAbsolutePath(fileName: string): string }) {
+    LeanDocumentRegistry.byFileSystem.set(fileSystem, this);
+  }
+
+  /** Whether the tree is still the project's current one for its path. */
+  holds(tree: ts.SourceFile): boolean {
+    return this.files.get(tree.fileName) === tree;
+  }
+
+  createOrUpdateSourceFile(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    const existing = this.files.get(fileName);
+    const version = existing ? String((parseInt(this.getSourceFileVersion(existing), 10) || 0) + 1) : '0';
+    return this.update(fileName, settings, snapshot, version, scriptKind);
+  }
+
+  removeSourceFile(fileName: string): void {
+    this.files.delete(fileName);
+  }
+
+  acquireDocument(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    const standardized = this.fileSystem.getStandardizedAbsolutePath(fileName);
+    const existing = this.files.get(standardized);
+    if (existing && this.getSourceFileVersion(existing) === version) return existing;
+    return this.update(standardized, settings, snapshot, version, scriptKind);
+  }
+
+  acquireDocumentWithKey(fileName: string, _path: string, settings: CompilerOptions, _key: string, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    return this.acquireDocument(fileName, settings, snapshot, version, scriptKind);
+  }
+
+  updateDocument(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    return this.acquireDocument(fileName, settings, snapshot, version, scriptKind);
+  }
+
+  updateDocumentWithKey(fileName: string, _path: string, settings: CompilerOptions, _key: string, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    return this.acquireDocument(fileName, settings, snapshot, version, scriptKind);
+  }
+
+  getKeyForCompilationSettings(): string {
+    return 'defaultKey';
+  }
+
+  releaseDocument(): void {}
+
+  releaseDocumentWithKey(): void {}
+
+  reportStats(): string {
+    return '[]';
+  }
+
+  getSourceFileVersion(sourceFile: ts.SourceFile): string {
+    return (sourceFile as ts.SourceFile & { version?: string }).version || '0';
+  }
+
+  private update(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
+    const options: ts.CreateSourceFileOptions = { languageVersion: settings.target ?? ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseForTypeInfo };
+    const sourceFile = ts.createLanguageServiceSourceFile(fileName, snapshot, options, version, true, scriptKind);
+    this.files.set(fileName, sourceFile);
+    return sourceFile;
+  }
+}
+
+parseWithoutTypeScriptJsDoc();
 
 export const SOURCE_EXTENSIONS = ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'];
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
