@@ -87,7 +87,10 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
   };
 
   const scanTimeoutMs = Number(process.env.BENCH_SCAN_TIMEOUT_MS ?? 900_000);
-  const scanEnd = await Promise.race([scanned, new Promise((resolve) => setTimeout(() => resolve(undefined), scanTimeoutMs))]);
+  let scanTimer;
+  const scanEnd = await Promise.race([scanned, new Promise((resolve) => (scanTimer = setTimeout(() => resolve(undefined), scanTimeoutMs)))]);
+  // A pending timer would keep `npm run bench` alive for the rest of the timeout after printing the table.
+  clearTimeout(scanTimer);
   const scanSeconds = scanEnd === undefined ? NaN : Number(scanEnd - started) / 1e9;
 
   // Warm up, then time.
