@@ -16,7 +16,7 @@ import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
 import { mayUseModules } from './project-index';
-import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
+import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -220,7 +220,7 @@ export class RequestPaths {
       const found = this.pathOfFunction(fn);
       if (found) return found;
       // A nested callback runs when its enclosing function runs only if it is handed to a call or invoked.
-      if (!isCallbackOrIife(fn)) return undefined;
+      if (!isInvokedInline(fn.compilerNode, true)) return undefined;
     }
     return undefined;
   }
@@ -356,7 +356,7 @@ function calleesOf(body: Node): Edge[] {
     const kind = raw.kind;
     if (kind === K.ClassDeclaration || kind === K.ClassExpression) return false;
     // Nested functions run when the body runs only when they are invoked or handed to a call.
-    if (raw !== root && FUNCTION_KINDS.has(kind) && !isRawCallbackOrIife(raw)) return false;
+    if (raw !== root && FUNCTION_KINDS.has(kind) && !isInvokedInline(raw, true)) return false;
     if (kind === K.CallExpression || kind === K.NewExpression) {
       try {
         const node = wrapCompilerNode(sourceFile, raw);
@@ -382,27 +382,6 @@ function calleesOf(body: Node): Edge[] {
 }
 
 const K = RawKind;
-
-/** A function literal that is invoked where it stands or handed to a call as an argument. */
-function isCallbackOrIife(fn: Node): boolean {
-  return isRawCallbackOrIife(fn.compilerNode);
-}
-
-function isRawCallbackOrIife(fn: ts.Node): boolean {
-  if (fn.kind !== K.ArrowFunction && fn.kind !== K.FunctionExpression) return false;
-  let child = fn;
-  let parent = fn.parent;
-  while (parent && parent.kind === K.ParenthesizedExpression) {
-    child = parent;
-    parent = parent.parent;
-  }
-  if (!parent) return false;
-  if (parent.kind === K.CallExpression || parent.kind === K.NewExpression) {
-    const call = parent as ts.CallExpression | ts.NewExpression;
-    return (parent.kind === K.CallExpression && call.expression === child) || (call.arguments?.includes(child as ts.Expression) ?? false);
-  }
-  return false;
-}
 
 function constructorsOf(node: NewExpression): FunctionLike[] {
   const symbol = resolvedSymbol(node.getExpression());

@@ -4,6 +4,7 @@ import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from '
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
 import { mayNameProjectFunction } from './project-index';
+import { RawKind } from './rule-kit';
 
 export interface IoPath {
   io: IoCall;
@@ -77,7 +78,7 @@ export class FunctionSummaries {
 export function callsRunBy(body: Node): (CallExpression | TaggedTemplateExpression)[] {
   const calls: (CallExpression | TaggedTemplateExpression)[] = [];
   const visit = (node: Node): void => {
-    if (node !== body && isFunctionLike(node) && !isInvokedInline(node)) return;
+    if (node !== body && isFunctionLike(node) && !isInvokedInline(node.compilerNode)) return;
     if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
     if (Node.isCallExpression(node) || Node.isTaggedTemplateExpression(node)) calls.push(node);
     node.forEachChild(visit);
@@ -101,17 +102,25 @@ export const FUNCTION_KINDS: ReadonlySet<SyntaxKind> = new Set([
   SyntaxKind.SetAccessor,
 ]);
 
-/** A function literal passed as an argument (a callback) or called on the spot (an IIFE). */
-function isInvokedInline(node: Node): boolean {
-  if (!Node.isArrowFunction(node) && !Node.isFunctionExpression(node)) return false;
-  let child: Node = node;
-  let parent = node.getParent();
-  while (parent && Node.isParenthesizedExpression(parent)) {
+/**
+ * A function literal called on the spot (an IIFE) or passed as an argument to a call (a callback); with
+ * `orConstructorArgument`, also one passed to `new` (`new Promise(executor)`), which the request-path
+ * model follows and the I/O summaries do not.
+ */
+export function isInvokedInline(fn: ts.Node, orConstructorArgument = false): boolean {
+  if (fn.kind !== RawKind.ArrowFunction && fn.kind !== RawKind.FunctionExpression) return false;
+  let child = fn;
+  let parent = fn.parent;
+  while (parent && parent.kind === RawKind.ParenthesizedExpression) {
     child = parent;
-    parent = parent.getParent();
+    parent = parent.parent;
   }
   if (!parent) return false;
-  if (Node.isCallExpression(parent)) return parent.getExpression() === child || parent.getArguments().includes(child);
+  if (parent.kind === RawKind.CallExpression) {
+    const call = parent as ts.CallExpression;
+    return call.expression === child || call.arguments.includes(child as ts.Expression);
+  }
+  if (parent.kind === RawKind.NewExpression && orConstructorArgument) return (parent as ts.NewExpression).arguments?.includes(child as ts.Expression) ?? false;
   return false;
 }
 
