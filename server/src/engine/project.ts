@@ -9,52 +9,65 @@ import ignore, { type Ignore } from 'ignore';
 import type { EngineMessage } from './types';
 
 /**
+ * Adapts ts-morph where it builds a project's parts, once per process (ts-morph has no option for any of
+ * it): our document registry (parse options), and on each compiler host the memo of the trees it handed
+ * out (which asks that registry) and a module resolution cache that outlives programs.
+ */
+function adaptTsMorph(): void {
+  // The CommonJS exports object itself: an ES import would be a read-only copy in the bundle.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const common = require('@ts-morph/common') as {
+    createHosts: (options: HostOptions) => { compilerHost: ts.CompilerHost };
+    DocumentRegistry: unknown;
+    __scalelintAdapted?: boolean;
+  };
+  if (common.__scalelintAdapted) return;
+  common.__scalelintAdapted = true;
+  common.DocumentRegistry = LeanDocumentRegistry;
+  const createHosts = common.createHosts;
+  common.createHosts = (options: HostOptions) => {
+    const hosts = createHosts(options);
+    rememberSourceFiles(hosts.compilerHost, options.transactionalFileSystem);
+    keepModuleResolutionAcrossPrograms(hosts.compilerHost, options);
+    return hosts;
+  };
+}
+
+/**
  * ts-morph gives TypeScript no module resolution cache, so every new program (one per editor keystroke)
  * resolves every import again and looks up every library file's package.json to learn its module format:
  * a quarter of an edit's time in a 2,000-file workspace. Each project's compiler host gets one cache that
  * lives across its programs, the way tsserver keeps one; it starts over when files are added or removed,
- * so an import of a file that appears later resolves. Patched once, at the factory ts-morph calls.
+ * so an import of a file that appears later resolves.
  */
-function keepModuleResolutionAcrossPrograms(): void {
-  // The CommonJS exports object itself: an ES import would be a read-only copy in the bundle.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const common = require('@ts-morph/common') as { createHosts: (options: HostOptions) => { compilerHost: ts.CompilerHost }; __scalelintPatched?: boolean };
-  if (common.__scalelintPatched) return;
-  common.__scalelintPatched = true;
-  const createHosts = common.createHosts;
-  common.createHosts = (options: HostOptions) => {
-    const hosts = createHosts(options);
-    const host = hosts.compilerHost;
-    rememberSourceFiles(host, options.transactionalFileSystem);
-    if (host.resolveModuleNames || host.resolveModuleNameLiterals) return hosts;
-    let cache: ts.ModuleResolutionCache | undefined;
-    let fileSet = '';
-    // TypeScript asks for the cache once at the start of each program.
-    host.getModuleResolutionCache = () => {
-      let count = 0;
-      let length = 0;
-      for (const filePath of options.sourceFileContainer.getSourceFilePaths()) {
-        count += 1;
-        length += filePath.length;
-      }
-      const current = `${count}:${length}`;
-      if (!cache || current !== fileSet) {
-        // TypeScript hands the cache normalised absolute paths: ts-morph's canonical-name function would
-        // normalise each again, once per ancestor directory of every library file, on every program.
-        cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), canonicalFileName, options.compilerOptions.get());
-        rememberPackageJsonLookups(cache.getPackageJsonInfoCache());
-        fileSet = current;
-      }
-      return cache;
-    };
-    host.resolveModuleNameLiterals = (literals, containingFile, redirectedReference, compilerOptions, containingSourceFile) => {
-      const shared = cache ?? host.getModuleResolutionCache!()!;
-      const modeOptions = redirectedReference?.commandLine.options ?? compilerOptions;
-      return literals.map((literal) =>
-        ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, shared, redirectedReference, ts.getModeForUsageLocation(containingSourceFile, literal, modeOptions)),
-      );
-    };
-    return hosts;
+function keepModuleResolutionAcrossPrograms(host: ts.CompilerHost, options: HostOptions): void {
+  if (host.resolveModuleNames || host.resolveModuleNameLiterals) return;
+  let cache: ts.ModuleResolutionCache | undefined;
+  let fileSet = '';
+  // TypeScript asks for the cache once at the start of each program.
+  host.getModuleResolutionCache = () => {
+    let count = 0;
+    let length = 0;
+    for (const filePath of options.sourceFileContainer.getSourceFilePaths()) {
+      count += 1;
+      length += filePath.length;
+    }
+    const current = `${count}:${length}`;
+    if (!cache || current !== fileSet) {
+      // TypeScript hands the cache normalised absolute paths: ts-morph's canonical-name function would
+      // normalise each again, once per ancestor directory of every library file, on every program.
+      cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), canonicalFileName, options.compilerOptions.get());
+      rememberPackageJsonLookups(cache.getPackageJsonInfoCache());
+      fileSet = current;
+    }
+    return cache;
+  };
+  host.resolveModuleNameLiterals = (literals, containingFile, redirectedReference, compilerOptions, containingSourceFile) => {
+    const shared = cache ?? host.getModuleResolutionCache!()!;
+    const modeOptions = redirectedReference?.commandLine.options ?? compilerOptions;
+    return literals.map((literal) =>
+      ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, shared, redirectedReference, ts.getModeForUsageLocation(containingSourceFile, literal, modeOptions)),
+    );
   };
 }
 
@@ -117,23 +130,13 @@ interface HostOptions {
   compilerOptions: { get(): CompilerOptions };
 }
 
-keepModuleResolutionAcrossPrograms();
-
 /**
  * ts-morph parses every file with JSDoc comments turned into syntax trees: in a Node project most of that is
  * library declarations (`lib.dom.d.ts`, `@types/node`), whose comments no rule reads and no type depends on
- * in TypeScript files. tsc skips them (its own hosts parse "for type errors"); so do we, by handing ts-morph
- * a document registry that parses with `ParseForTypeInfo`: JSDoc is still parsed in JavaScript files, where
- * it carries types. Same contract as ts-morph's own registry, which fixes the parse options in a private method.
+ * in TypeScript files. tsc skips them (its own hosts parse "for type errors"); so do we, with a document
+ * registry that parses with `ParseForTypeInfo`: JSDoc is still parsed in JavaScript files, where it carries
+ * types. Same contract as ts-morph's own registry, which fixes the parse options in a private method.
  */
-function parseWithoutTypeScriptJsDoc(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const common = require('@ts-morph/common') as { DocumentRegistry: unknown; __scalelintRegistry?: boolean };
-  if (common.__scalelintRegistry) return;
-  common.__scalelintRegistry = true;
-  common.DocumentRegistry = LeanDocumentRegistry;
-}
-
 class LeanDocumentRegistry {
   private static readonly byFileSystem = new WeakMap<object, LeanDocumentRegistry>();
   private readonly files = new Map<string, ts.SourceFile>();
@@ -205,7 +208,7 @@ class LeanDocumentRegistry {
   }
 }
 
-parseWithoutTypeScriptJsDoc();
+adaptTsMorph();
 
 export const SOURCE_EXTENSIONS = ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'];
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
