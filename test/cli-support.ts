@@ -7,7 +7,7 @@ import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import type * as Sarif from 'sarif';
 import { RULES } from '../rules';
-import { REPO_ROOT } from './harness';
+import { ARTIFACTS, REPO_ROOT } from './harness';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -24,7 +24,7 @@ export function run(args: string[], cwd = REPO_ROOT, env: Record<string, string>
 
 /** A scratch folder; inside the repository (git-ignored) when the code needs node_modules types. */
 export function scratch(needsNodeModules = false): string {
-  const parent = needsNodeModules ? path.join(REPO_ROOT, 'test-artifacts') : os.tmpdir();
+  const parent = needsNodeModules ? ARTIFACTS : os.tmpdir();
   fs.mkdirSync(parent, { recursive: true });
   return fs.mkdtempSync(path.join(parent, 'scalelint-cli-'));
 }

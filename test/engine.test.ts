@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { RULES } from '../rules';
 import { ConfigError, Engine } from '../server/src/engine/engine';
 import type { FileResult } from '../server/src/engine/types';
+import { ARTIFACTS } from './harness';
 
 function workspace(files: Record<string, string>, base = os.tmpdir()): string {
   const root = fs.mkdtempSync(path.join(base, 'scalelint-engine-'));
@@ -178,9 +179,8 @@ describe('engine: whole-program facts', function () {
 
 describe('engine: parsing and program reuse', function () {
   const withNodeModules = (): string => {
-    const parent = path.join(__dirname, '..', '..', 'test-artifacts');
-    fs.mkdirSync(parent, { recursive: true });
-    return parent;
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    return ARTIFACTS;
   };
 
   it('still reads types from JSDoc in JavaScript files, where it carries them', async function () {

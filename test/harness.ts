@@ -11,6 +11,8 @@ import type { FileResult, Finding } from '../server/src/engine/types';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(REPO_ROOT, 'fixtures');
+/** Git-ignored scratch space inside the repository, for code that needs the types in node_modules. */
+export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 export const DEMO = path.join(FIXTURES, 'demo-shop');
 export const REGISTERED = new Set(RULES.map((rule) => rule.meta.id));
 const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
