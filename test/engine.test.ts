@@ -224,6 +224,54 @@ describe('engine: parsing and program reuse', function () {
     engine.setFileText(users, undefined);
     assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one'], 'back to the text on disk');
   });
+
+  // After an edit, the request-path model and the cross-file indexes update by the tree that changed.
+  it('keeps the request path in step with edits to the route file, the callee and unrelated files', async function () {
+    const routes = `import express from 'express';\nimport { rates } from './rates';\nconst app = express();\napp.get('/rates', async (_req, res) => {\n  res.json(await rates());\n});\n`;
+    const noRoute = `import express from 'express';\nimport { rates } from './rates';\nexport const app = express();\nexport const warm = rates;\n`;
+    const rates = `export async function rates(): Promise<unknown> {\n  const response = await fetch('https://rates.example.com/v1/latest', { signal: AbortSignal.timeout(2_000) });\n  return response.json();\n}\n`;
+    const root = tracked(workspace({ 'rates.ts': rates, 'routes.ts': routes, 'other.ts': `export const other = 1;\n` }));
+    const engine = new Engine({ rules: RULES, root, onlyRules: ['missing-circuit-breaker'] });
+    await engine.analyzePaths([root]);
+    const [ratesFile, routesFile, otherFile] = ['rates.ts', 'routes.ts', 'other.ts'].map((name) => path.join(root, name));
+    const flagged = (): string[] => lines([engine.analyzeFile(ratesFile)]);
+    assert.deepEqual(flagged(), ['rates.ts:2 missing-circuit-breaker']);
+    engine.setFileText(routesFile, noRoute);
+    assert.deepEqual(flagged(), [], 'the route is gone');
+    engine.setFileText(otherFile, `export const other = 2;\n`);
+    assert.deepEqual(flagged(), [], 'still no route after an unrelated edit');
+    engine.setFileText(routesFile, routes);
+    assert.deepEqual(flagged(), ['rates.ts:2 missing-circuit-breaker'], 'the route is back');
+    engine.setFileText(otherFile, `export const other = 3;\n`);
+    assert.deepEqual(flagged(), ['rates.ts:2 missing-circuit-breaker'], 'still on the route after an unrelated edit');
+    engine.setFileText(ratesFile, `// moved\n${rates}`);
+    assert.deepEqual(flagged(), ['rates.ts:3 missing-circuit-breaker'], 'the edited callee is still reached');
+  });
+
+  it('follows a default timeout set in another file through consecutive edits', async function () {
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, esModuleInterop: true, skipLibCheck: true }, include: ['*.ts'] }),
+          'client.ts': `import axios from 'axios';\nexport async function quote(): Promise<unknown> {\n  return (await axios.get('https://quotes.example.com/v1/latest')).data;\n}\n`,
+          'setup.ts': `import axios from 'axios';\naxios.defaults.timeout = 3_000;\n`,
+          'other.ts': `export const other = 1;\n`,
+        },
+        withNodeModules(),
+      ),
+    );
+    const engine = new Engine({ rules: RULES, root, onlyRules: ['missing-timeout'] });
+    await engine.analyzePaths([root]);
+    const [client, setup, other] = ['client.ts', 'setup.ts', 'other.ts'].map((name) => path.join(root, name));
+    const flagged = (): string[] => lines([engine.analyzeFile(client)]);
+    assert.deepEqual(flagged(), []);
+    engine.setFileText(setup, `import axios from 'axios';\naxios.defaults.headers.common.accept = 'application/json';\n`);
+    assert.deepEqual(flagged(), ['client.ts:3 missing-timeout'], 'the default timeout is gone');
+    engine.setFileText(other, `export const other = 2;\n`);
+    assert.deepEqual(flagged(), ['client.ts:3 missing-timeout'], 'still gone after an unrelated edit');
+    engine.setFileText(other, `import axios from 'axios';\naxios.defaults.timeout = 5_000;\n`);
+    assert.deepEqual(flagged(), [], 'set again, in another file');
+  });
 });
 
 describe('engine: config', function () {

@@ -1,13 +1,13 @@
 // Outbound HTTP calls as missing-timeout and missing-circuit-breaker see them: which argument holds the
 // options, which option names bound the call, and whether the call sits inside a declared wrapper.
 import * as path from 'node:path';
-import { CallExpression, Node, SyntaxKind, ts } from 'ts-morph';
+import { CallExpression, Node, Project, SyntaxKind, ts } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import { RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
-import { filesMentioning } from '../../server/src/engine/project-index';
+import { filesMentioning, isProjectTree, TreeIndex } from '../../server/src/engine/project-index';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
 
@@ -341,32 +341,43 @@ export function declaredNameOf(node: Node): { name: string; file: string } | und
 
 /** `name.defaults.timeout = 5_000` anywhere in the project's files. */
 export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: string): boolean {
-  const pattern = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`);
   if (onlyFile) {
     const file = anyNode.getProject().getSourceFile(onlyFile);
-    return Boolean(file && pattern.test(file.getFullText()));
+    return Boolean(file && treeSetsDefaultTimeout(file.compilerNode, name));
   }
-  // Every project file's text, asked at each axios call: answered once per program, and remembered per
-  // parsed tree so that an edit rescans one file.
-  const program = anyNode.getProject().getProgram().compilerObject as ts.Program;
-  let perProgram = defaultTimeoutByProgram.get(program);
-  if (!perProgram) defaultTimeoutByProgram.set(program, (perProgram = new Map()));
-  const known = perProgram.get(name);
-  if (known !== undefined) return known;
-  const found = program.getSourceFiles().some((tree) => {
-    if (tree.isDeclarationFile || tree.fileName.includes('/node_modules/')) return false;
-    let answers = defaultTimeoutByTree.get(tree);
-    if (!answers) defaultTimeoutByTree.set(tree, (answers = new Map()));
-    let answer = answers.get(name);
-    if (answer === undefined) answers.set(name, (answer = pattern.test(tree.text)));
-    return answer;
-  });
-  perProgram.set(name, found);
-  return found;
+  // Every project file's text, asked at each axios call: counted once per name, then kept in step with the
+  // program, so that an edit rescans one file.
+  const project = anyNode.getProject();
+  let settings = defaultTimeoutSettings.get(project);
+  if (!settings) {
+    const counts = new Map<string, number>();
+    const recount = (tree: ts.SourceFile, by: 1 | -1): void => {
+      for (const [known, count] of counts) if (treeSetsDefaultTimeout(tree, known)) counts.set(known, count + by);
+    };
+    settings = { index: new TreeIndex(isProjectTree, (tree) => recount(tree, 1), (tree) => recount(tree, -1)), counts };
+    defaultTimeoutSettings.set(project, settings);
+  }
+  settings.index.sync(project);
+  let count = settings.counts.get(name);
+  if (count === undefined) {
+    count = 0;
+    for (const tree of settings.index.trees) if (treeSetsDefaultTimeout(tree, name)) count++;
+    settings.counts.set(name, count);
+  }
+  return count > 0;
 }
 
+/** Per project, for each client name asked about: how many of its own files set `name.defaults.timeout`. */
+const defaultTimeoutSettings = new WeakMap<Project, { index: TreeIndex; counts: Map<string, number> }>();
 const defaultTimeoutByTree = new WeakMap<ts.SourceFile, Map<string, boolean>>();
-const defaultTimeoutByProgram = new WeakMap<ts.Program, Map<string, boolean>>();
+
+function treeSetsDefaultTimeout(tree: ts.SourceFile, name: string): boolean {
+  let answers = defaultTimeoutByTree.get(tree);
+  if (!answers) defaultTimeoutByTree.set(tree, (answers = new Map()));
+  let answer = answers.get(name);
+  if (answer === undefined) answers.set(name, (answer = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`).test(tree.text)));
+  return answer;
+}
 
 /** The innermost function around a call, for messages. */
 export function functionNameOf(node: Node): string | undefined {

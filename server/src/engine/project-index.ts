@@ -14,12 +14,92 @@ interface TreeFacts {
 }
 
 /**
- * A project's facts for its current program, kept as counts so that an editor keystroke (a new program
- * with one new tree) updates them by that tree instead of re-uniting every file's facts.
+ * How a project's program differs from the one before it. An editor keystroke replaces one tree and keeps
+ * the order of the others, so a side-by-side walk finds it without a set of every tree; indexes then
+ * update by the trees that changed instead of re-reading every file.
  */
-interface ProgramFacts {
+export interface ProgramChange {
   program: ts.Program;
-  trees: Set<ts.SourceFile>;
+  /** Counts the distinct programs seen for the project: a change applies to an index that saw the one before. */
+  generation: number;
+  removed: readonly ts.SourceFile[];
+  added: readonly ts.SourceFile[];
+  /** Only trees at the same paths were replaced: the project's file list is as it was. */
+  sameFiles: boolean;
+}
+
+/** The last change per project. It keeps the old program's file array (not the program) to compare with. */
+const lastChanges = new WeakMap<Project, { change: ProgramChange; files: readonly ts.SourceFile[] }>();
+
+export function programChange(project: Project): ProgramChange {
+  const program = project.getProgram().compilerObject as ts.Program;
+  const last = lastChanges.get(project);
+  if (last?.change.program === program) return last.change;
+  const files = program.getSourceFiles();
+  const change = { program, generation: (last?.change.generation ?? -1) + 1, ...compareTrees(last?.files, files) };
+  lastChanges.set(project, { change, files });
+  return change;
+}
+
+function compareTrees(before: readonly ts.SourceFile[] | undefined, after: readonly ts.SourceFile[]): Pick<ProgramChange, 'removed' | 'added' | 'sameFiles'> {
+  if (!before) return { removed: [], added: after, sameFiles: false };
+  if (before.length === after.length) {
+    const removed: ts.SourceFile[] = [];
+    const added: ts.SourceFile[] = [];
+    let index = 0;
+    for (; index < after.length; index++) {
+      if (before[index] === after[index]) continue;
+      if (before[index].fileName !== after[index].fileName) break;
+      removed.push(before[index]);
+      added.push(after[index]);
+    }
+    if (index === after.length) return { removed, added, sameFiles: true };
+  }
+  const beforeSet = new Set(before);
+  const afterSet = new Set(after);
+  return { removed: before.filter((tree) => !afterSet.has(tree)), added: after.filter((tree) => !beforeSet.has(tree)), sameFiles: false };
+}
+
+/**
+ * Per-tree contributions to a project-wide index, kept in step with the project's program: after an edit,
+ * only the replaced tree is taken out and its successor put in.
+ */
+export class TreeIndex {
+  private program: ts.Program | undefined;
+  private generation = -1;
+  /** The trees whose contributions the index holds. */
+  trees = new Set<ts.SourceFile>();
+
+  constructor(
+    private readonly includes: (tree: ts.SourceFile) => boolean,
+    private readonly add: (tree: ts.SourceFile) => void,
+    private readonly remove: (tree: ts.SourceFile) => void,
+  ) {}
+
+  sync(project: Project): void {
+    const change = programChange(project);
+    if (this.program === change.program) return;
+    if (this.program && this.generation === change.generation - 1) {
+      for (const tree of change.removed) if (this.trees.delete(tree)) this.remove(tree);
+      for (const tree of change.added) {
+        if (!this.includes(tree)) continue;
+        this.trees.add(tree);
+        this.add(tree);
+      }
+    } else {
+      const trees = new Set(change.program.getSourceFiles().filter(this.includes));
+      for (const tree of this.trees) if (!trees.has(tree)) this.remove(tree);
+      for (const tree of trees) if (!this.trees.has(tree)) this.add(tree);
+      this.trees = trees;
+    }
+    this.program = change.program;
+    this.generation = change.generation;
+  }
+}
+
+/** A project's callable names and loaded modules, as counts over its trees. */
+interface ProgramFacts {
+  index: TreeIndex;
   callableNames: Map<string, number>;
   modules: Map<string, number>;
 }
@@ -29,19 +109,17 @@ const projectFacts = new WeakMap<Project, ProgramFacts>();
 
 function factsOf(node: Node): ProgramFacts {
   const project = node.getProject();
-  const program = project.getProgram().compilerObject as ts.Program;
   let facts = projectFacts.get(project);
-  if (facts?.program === program) return facts;
-  if (!facts) projectFacts.set(project, (facts = { program, trees: new Set(), callableNames: new Map(), modules: new Map() }));
-  const trees = new Set(program.getSourceFiles());
-  for (const tree of facts.trees) if (!trees.has(tree)) count(facts, contributionOf(tree), -1);
-  for (const tree of trees) if (!facts.trees.has(tree)) count(facts, contributionOf(tree), 1);
-  facts.trees = trees;
-  facts.program = program;
+  if (!facts) {
+    const counts = { callableNames: new Map<string, number>(), modules: new Map<string, number>() };
+    const index = new TreeIndex(() => true, (tree) => count(counts, contributionOf(tree), 1), (tree) => count(counts, contributionOf(tree), -1));
+    projectFacts.set(project, (facts = { ...counts, index }));
+  }
+  facts.index.sync(project);
   return facts;
 }
 
-function count(facts: ProgramFacts, contribution: TreeFacts, by: 1 | -1): void {
+function count(facts: Omit<ProgramFacts, 'index'>, contribution: TreeFacts, by: 1 | -1): void {
   for (const name of contribution.callableNames) facts.callableNames.set(name, (facts.callableNames.get(name) ?? 0) + by);
   for (const module of contribution.modules) facts.modules.set(module, (facts.modules.get(module) ?? 0) + by);
 }
@@ -146,13 +224,7 @@ export function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
 }
 
 /** Per project: which of its own files mention each identifier name, kept in step with its program. */
-interface MentionIndex {
-  program: ts.Program;
-  trees: Set<ts.SourceFile>;
-  byName: Map<string, Set<ts.SourceFile>>;
-}
-
-const mentionIndexes = new WeakMap<Project, MentionIndex>();
+const mentionIndexes = new WeakMap<Project, { index: TreeIndex; byName: Map<string, Set<ts.SourceFile>> }>();
 
 /**
  * The project's own files (not declaration files, not node_modules) whose identifiers spell `name`. An
@@ -161,27 +233,31 @@ const mentionIndexes = new WeakMap<Project, MentionIndex>();
  */
 export function filesMentioning(node: Node, name: string): ReadonlySet<ts.SourceFile> {
   const project = node.getProject();
-  const program = project.getProgram().compilerObject as ts.Program;
-  let index = mentionIndexes.get(project);
-  if (!index) mentionIndexes.set(project, (index = { program, trees: new Set(), byName: new Map() }));
-  if (index.program !== program || index.trees.size === 0) {
-    const trees = new Set(program.getSourceFiles().filter((tree) => !tree.isDeclarationFile && !tree.fileName.includes('/node_modules/')));
-    for (const tree of index.trees) {
-      if (trees.has(tree)) continue;
-      for (const mentioned of identifierNamesOf(tree)) index.byName.get(mentioned)?.delete(tree);
-    }
-    for (const tree of trees) {
-      if (index.trees.has(tree)) continue;
-      for (const mentioned of identifierNamesOf(tree)) {
-        let files = index.byName.get(mentioned);
-        if (!files) index.byName.set(mentioned, (files = new Set()));
-        files.add(tree);
-      }
-    }
-    index.trees = trees;
-    index.program = program;
+  let mentions = mentionIndexes.get(project);
+  if (!mentions) {
+    const byName = new Map<string, Set<ts.SourceFile>>();
+    const index = new TreeIndex(
+      isProjectTree,
+      (tree) => {
+        for (const mentioned of identifierNamesOf(tree)) {
+          let files = byName.get(mentioned);
+          if (!files) byName.set(mentioned, (files = new Set()));
+          files.add(tree);
+        }
+      },
+      (tree) => {
+        for (const mentioned of identifierNamesOf(tree)) byName.get(mentioned)?.delete(tree);
+      },
+    );
+    mentionIndexes.set(project, (mentions = { index, byName }));
   }
-  return index.byName.get(name) ?? EMPTY;
+  mentions.index.sync(project);
+  return mentions.byName.get(name) ?? EMPTY;
+}
+
+/** The project's own code: neither a declaration file nor a library's. */
+export function isProjectTree(tree: ts.SourceFile): boolean {
+  return !tree.isDeclarationFile && !tree.fileName.includes('/node_modules/');
 }
 
 const EMPTY: ReadonlySet<ts.SourceFile> = new Set();

@@ -15,7 +15,7 @@ import { importOrigin, normalizeModule, originOf, type Origin } from './provenan
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { mayUseModules } from './project-index';
+import { mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -164,8 +164,8 @@ interface FileFacts {
   edges: Map<ts.Node, Edge[]>;
   /** Every tree the facts point into (imports, entry functions, callees): each must still be current. */
   dependsOn: Set<ts.SourceFile>;
-  /** The set of current trees these facts were last found valid against (one graph build). */
-  checkedAgainst?: CurrentTrees;
+  /** The program generation (see programChange) these facts were last found valid in. */
+  checkedIn?: number;
 }
 
 export class RequestPaths {
@@ -177,6 +177,8 @@ export class RequestPaths {
    * invalidates its own entries and those of the files importing it.
    */
   private readonly factsByFile = new WeakMap<SourceFile, FileFacts>();
+  /** The files whose entries the last graph of a project was built from: an edit keeps the list. */
+  private readonly entryFiles = new WeakMap<Project, { generation: number; files: SourceFile[] }>();
 
   /** Forget the reachability graphs: a file changed. Entry points are revalidated per file. */
   clear(): void {
@@ -244,14 +246,15 @@ export class RequestPaths {
 
   /**
    * The file's facts, recomputed when it or a file it imports (or one its facts point into) changed.
-   * `current` holds the project's trees for this graph build: a set lookup instead of a path lookup per
-   * tree, and each file's facts are checked once per build, not once per function asked about.
+   * `current` holds the project's trees for this graph build. Facts found valid in the build before need
+   * only be checked against the trees this program replaced; others against every tree they depend on.
+   * Each file's facts are checked once per build, not once per function asked about.
    */
   private factsOf(file: SourceFile, current: CurrentTrees): FileFacts {
     const cached = this.factsByFile.get(file);
-    if (cached && cached.checkedAgainst === current) return cached;
-    if (cached && cached.trees[0] === file.compilerNode && every(cached.dependsOn, (tree) => current.has(tree))) {
-      cached.checkedAgainst = current;
+    if (cached && cached.checkedIn === current.generation) return cached;
+    if (cached && cached.trees[0] === file.compilerNode && current.keeps(cached)) {
+      cached.checkedIn = current.generation;
       return cached;
     }
     let entries: EntryPoint[] = [];
@@ -263,7 +266,7 @@ export class RequestPaths {
     const trees = [file.compilerNode, ...importedTrees(file)];
     const dependsOn = new Set(trees);
     for (const entry of entries) dependsOn.add(entry.fn.compilerNode.getSourceFile());
-    const facts: FileFacts = { trees, entries, edges: new Map(), dependsOn, checkedAgainst: current };
+    const facts: FileFacts = { trees, entries, edges: new Map(), dependsOn, checkedIn: current.generation };
     this.factsByFile.set(file, facts);
     return facts;
   }
@@ -288,8 +291,12 @@ export class RequestPaths {
     const program = project.getProgram().compilerObject;
     const cached = this.graphs.get(project);
     if (cached && cached.program === program) return cached;
-    const files = project.getSourceFiles();
-    const current = new CurrentTrees(project, files);
+    const change = programChange(project);
+    const last = this.entryFiles.get(project);
+    // Listing (and ordering) the project's files costs O(files); an edit that adds or removes none keeps them.
+    const files = last && last.generation === change.generation - 1 && change.sameFiles ? last.files : project.getSourceFiles().filter((file) => !file.isDeclarationFile() && !file.isInNodeModules());
+    this.entryFiles.set(project, { generation: change.generation, files });
+    const current = new CurrentTrees(project, change);
     // Work for every file of the project, not for the one that asked: outside its analysis budget.
     const graph = outsideBudget(() => buildGraph(program, files, (file) => this.factsOf(file, current).entries, (reached) => this.edgesOf(reached, current)));
     this.graphs.set(project, graph);
@@ -299,17 +306,28 @@ export class RequestPaths {
 }
 
 /**
- * Whether a compiler tree is still the one the project holds for its path (not replaced by an edit): a set
- * lookup for the project's own files, the path lookup only for files outside them.
+ * Whether the trees some facts depend on are all still the ones the project holds (none replaced by an
+ * edit). Facts valid in the program before need only be checked against the trees this one replaced;
+ * others against the set of the program's trees, built on first need, or the path for trees outside it.
  */
 class CurrentTrees {
-  private readonly trees: Set<ts.SourceFile>;
+  readonly generation: number;
+  private trees: Set<ts.SourceFile> | undefined;
 
-  constructor(private readonly project: Project, files: readonly SourceFile[]) {
-    this.trees = new Set(files.map((file) => file.compilerNode));
+  constructor(
+    private readonly project: Project,
+    private readonly change: ProgramChange,
+  ) {
+    this.generation = change.generation;
   }
 
-  has(tree: ts.SourceFile): boolean {
+  keeps(facts: FileFacts): boolean {
+    if (facts.checkedIn === this.generation - 1) return this.change.removed.every((tree) => !facts.dependsOn.has(tree));
+    return every(facts.dependsOn, (tree) => this.has(tree));
+  }
+
+  private has(tree: ts.SourceFile): boolean {
+    this.trees ??= new Set(this.change.program.getSourceFiles());
     return this.trees.has(tree) || this.project.getSourceFile(tree.fileName)?.compilerNode === tree;
   }
 }
@@ -333,12 +351,9 @@ function importedTrees(file: SourceFile): ts.SourceFile[] {
   return trees;
 }
 
-function buildGraph(program: ts.Program, files: SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (reached: Reached) => Edge[]): Graph {
+function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (reached: Reached) => Edge[]): Graph {
   const entries: EntryPoint[] = [];
-  for (const file of files) {
-    if (file.isDeclarationFile() || file.isInNodeModules()) continue;
-    entries.push(...entriesOf(file));
-  }
+  for (const file of files) entries.push(...entriesOf(file));
   return new Graph(program, entries, edgesOf);
 }
 
