@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { RULES } from '../rules';
 import { ConfigError, Engine } from '../server/src/engine/engine';
 import type { FileResult } from '../server/src/engine/types';
+import type { SourceFile } from 'ts-morph';
 import { ARTIFACTS } from './harness';
 
 function workspace(files: Record<string, string>, base = os.tmpdir()): string {
@@ -223,6 +224,31 @@ describe('engine: parsing and program reuse', function () {
     assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one'], 'loadUser queries again');
     engine.setFileText(users, undefined);
     assert.deepEqual(lines([engine.analyzeFile(orders)]), ['orders.ts:4 n-plus-one'], 'back to the text on disk');
+  });
+
+  it('prepares, after a scan, a program the first edit can reuse all but the edited file of', async function () {
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['*.ts'] }),
+          'sweep.ts': KEYS_CODE,
+          'other.ts': `export const other = 1;\n`,
+        },
+        withNodeModules(),
+      ),
+    );
+    const engine = new Engine({ rules: RULES, root });
+    await engine.analyzePaths([root]);
+    const sweep = path.join(root, 'sweep.ts');
+    // TypeScript's own record of how much of the previous program it kept (2: all but the changed files).
+    const reuseAfterEdit = (): number => {
+      engine.setFileText(sweep, `// edited\n${KEYS_CODE}`);
+      const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
+      return (workspaceOf.workspace.sourceFile(sweep).getProject().getProgram().compilerObject as unknown as { structureIsReused: number }).structureIsReused;
+    };
+    engine.prepareForEdits();
+    assert.equal(reuseAfterEdit(), 2);
+    assert.deepEqual(lines([engine.analyzeFile(sweep)]), ['sweep.ts:7 redis-keys']);
   });
 
   // After an edit, the request-path model and the cross-file indexes update by the tree that changed.

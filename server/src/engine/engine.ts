@@ -129,6 +129,11 @@ export class Engine {
     this.requestPaths.clear();
   }
 
+  /** Editor support, for idle time after a workspace scan: see Workspace.buildNextPrograms. */
+  prepareForEdits(): void {
+    this.workspace.buildNextPrograms();
+  }
+
   /**
    * The loaded project files that import `file`, directly or through other files: their findings may
    * change when it does (cross-file summaries). Editor support, for re-analysing dependents.

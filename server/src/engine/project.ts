@@ -256,6 +256,28 @@ export class Workspace {
     return [...this.projects.values()];
   }
 
+  /**
+   * Builds now the program the next edit would build, where it would differ in its root files. ts-morph
+   * makes every file it holds a root, and analysis wraps library files too; the first program after that
+   * has a new root list, which TypeScript cannot reuse: it starts over (a sixth of a second in a
+   * 2,000-file workspace) instead of reusing all but the edited file.
+   */
+  buildNextPrograms(): void {
+    for (const { project } of this.projects.values()) {
+      const internals = project as unknown as { _context?: { compilerFactory?: { getSourceFilePaths?(): Iterable<string> } }; getLanguageService(): { _reset?(): void } };
+      const held = internals._context?.compilerFactory?.getSourceFilePaths?.();
+      const reset = internals.getLanguageService()._reset;
+      if (!held || typeof reset !== 'function') continue;
+      try {
+        if (project.getProgram().compilerObject.getRootFileNames().length === [...held].length) continue;
+        reset.call(internals.getLanguageService());
+        project.getProgram().compilerObject.getTypeChecker();
+      } catch {
+        // The next analysis meets the same problem and reports it.
+      }
+    }
+  }
+
   /** The source file in the project it belongs to, added to that project if its config does not list it. */
   sourceFile(file: string): SourceFile {
     const absolute = path.resolve(file);

@@ -446,6 +446,10 @@ export class ScalelintLanguageServer {
         // Let edits, hovers and code actions in between.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      if (run === this.scanRun && !progress.token.isCancellationRequested) {
+        // Idle time: the first keystroke after the scan should not pay for a program built from scratch.
+        for (const folder of this.folders) this.guard('workspace scan', () => folder.engine?.prepareForEdits());
+      }
     } finally {
       progress.done();
     }
