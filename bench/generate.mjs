@@ -202,6 +202,21 @@ export function generateProject(dir, files) {
     uses.push(`app.use(${name}Router);`);
   }
   out['src/app.ts'] = `import express from 'express';\n${imports.join('\n')}\n\nexport const app = express();\napp.use(express.json());\n${uses.join('\n')}\n`;
+  // A service is a package: its own package.json scopes its files (CommonJS here), as in any real project,
+  // instead of leaving TypeScript to walk up to whatever package.json lies above the bench folder.
+  out['package.json'] = JSON.stringify(
+    {
+      name: 'generated-service',
+      version: '1.0.0',
+      private: true,
+      type: 'commonjs',
+      scripts: { build: 'tsc -p .', start: 'node dist/app.js' },
+      dependencies: { axios: '^1.21.1', express: '^5.3.0', ioredis: '^5.11.1', pg: '^8.23.1' },
+      devDependencies: { '@types/express': '^5.0.6', '@types/node': '^20.19.43', '@types/pg': '^8.23.1', typescript: '^6.0.3' },
+    },
+    null,
+    2,
+  );
   out['tsconfig.json'] = JSON.stringify(
     { compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] }, include: ['src/**/*.ts'] },
     null,
