@@ -86,7 +86,9 @@ function rememberPackageJsonLookups(packageJsonCache: ts.PackageJsonInfoCache): 
   const set = cache.setPackageJsonInfo.bind(cache);
   const clear = cache.clear.bind(cache);
   cache.getPackageJsonInfo = (packageJsonPath) => {
-    if (asked.has(packageJsonPath)) return asked.get(packageJsonPath);
+    // Only answers are remembered (never undefined): one look-up answers.
+    const known = asked.get(packageJsonPath);
+    if (known !== undefined) return known;
     const info = get(packageJsonPath);
     // Unknown yet: TypeScript looks on disk and records the answer through setPackageJsonInfo.
     if (info !== undefined) asked.set(packageJsonPath, info);

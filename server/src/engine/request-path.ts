@@ -177,8 +177,8 @@ export class RequestPaths {
    * invalidates its own entries and those of the files importing it.
    */
   private readonly factsByFile = new WeakMap<SourceFile, FileFacts>();
-  /** The files whose entries the last graph of a project was built from: an edit keeps the list. */
-  private readonly entryFiles = new WeakMap<Project, { generation: number; files: SourceFile[] }>();
+  /** The files the last graph of a project took entries from, and their facts: an edit keeps the list. */
+  private readonly entryFiles = new WeakMap<Project, { generation: number; files: SourceFile[]; facts: FileFacts[] }>();
 
   /** Forget the reachability graphs: a file changed. Entry points are revalidated per file. */
   clear(): void {
@@ -250,8 +250,8 @@ export class RequestPaths {
    * only be checked against the trees this program replaced; others against every tree they depend on.
    * Each file's facts are checked once per build, not once per function asked about.
    */
-  private factsOf(file: SourceFile, current: CurrentTrees): FileFacts {
-    const cached = this.factsByFile.get(file);
+  private factsOf(file: SourceFile, current: CurrentTrees, known?: FileFacts): FileFacts {
+    const cached = known ?? this.factsByFile.get(file);
     if (cached && cached.checkedIn === current.generation) return cached;
     if (cached && cached.trees[0] === file.compilerNode && current.keeps(cached)) {
       cached.checkedIn = current.generation;
@@ -294,11 +294,13 @@ export class RequestPaths {
     const change = programChange(project);
     const last = this.entryFiles.get(project);
     // Listing (and ordering) the project's files costs O(files); an edit that adds or removes none keeps them.
-    const files = last && last.generation === change.generation - 1 && change.sameFiles ? last.files : project.getSourceFiles().filter((file) => !file.isDeclarationFile() && !file.isInNodeModules());
-    this.entryFiles.set(project, { generation: change.generation, files });
+    const kept = last && last.generation === change.generation - 1 && change.sameFiles ? last : undefined;
+    const files = kept ? kept.files : project.getSourceFiles().filter((file) => !file.isDeclarationFile() && !file.isInNodeModules());
+    const facts: FileFacts[] = new Array(files.length);
+    this.entryFiles.set(project, { generation: change.generation, files, facts });
     const current = new CurrentTrees(project, change);
     // Work for every file of the project, not for the one that asked: outside its analysis budget.
-    const graph = outsideBudget(() => buildGraph(program, files, (file) => this.factsOf(file, current).entries, (reached) => this.edgesOf(reached, current)));
+    const graph = outsideBudget(() => buildGraph(program, files, (file, index) => (facts[index] = this.factsOf(file, current, kept?.facts[index])).entries, (reached) => this.edgesOf(reached, current)));
     this.graphs.set(project, graph);
     this.projects.add(project);
     return graph;
@@ -351,9 +353,9 @@ function importedTrees(file: SourceFile): ts.SourceFile[] {
   return trees;
 }
 
-function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf: (file: SourceFile) => EntryPoint[], edgesOf: (reached: Reached) => Edge[]): Graph {
+function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf: (file: SourceFile, index: number) => EntryPoint[], edgesOf: (reached: Reached) => Edge[]): Graph {
   const entries: EntryPoint[] = [];
-  for (const file of files) entries.push(...entriesOf(file));
+  for (let index = 0; index < files.length; index++) for (const entry of entriesOf(files[index], index)) entries.push(entry);
   return new Graph(program, entries, edgesOf);
 }
 
