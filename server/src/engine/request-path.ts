@@ -222,7 +222,7 @@ export class RequestPaths {
       const found = this.pathOfFunction(fn);
       if (found) return found;
       // A nested callback runs when its enclosing function runs only if it is handed to a call or invoked.
-      if (!isInvokedInline(fn.compilerNode, true)) return undefined;
+      if (!isInvokedInline(fn.compilerNode, 'all')) return undefined;
     }
     return undefined;
   }
@@ -373,7 +373,7 @@ function calleesOf(body: Node): Edge[] {
     const kind = raw.kind;
     if (kind === K.ClassDeclaration || kind === K.ClassExpression) return false;
     // Nested functions run when the body runs only when they are invoked or handed to a call.
-    if (raw !== root && FUNCTION_KINDS.has(kind) && !isInvokedInline(raw, true)) return false;
+    if (raw !== root && FUNCTION_KINDS.has(kind) && !isInvokedInline(raw, 'all')) return false;
     if (kind === K.CallExpression || kind === K.NewExpression) {
       try {
         const node = wrapCompilerNode(sourceFile, raw);

@@ -103,11 +103,12 @@ export const FUNCTION_KINDS: ReadonlySet<SyntaxKind> = new Set([
 ]);
 
 /**
- * A function literal called on the spot (an IIFE) or passed as an argument to a call (a callback); with
- * `orConstructorArgument`, also one passed to `new` (`new Promise(executor)`), which the request-path
- * model follows and the I/O summaries do not.
+ * A function literal called on the spot (an IIFE) or passed as an argument to a call (a callback). Of those
+ * passed to `new`, the executor of `new Promise(executor)` runs before the constructor returns (a query
+ * promisified by hand runs when its wrapper is called); with `constructorArguments: 'all'`, any argument of
+ * `new` counts, as the request-path model assumes.
  */
-export function isInvokedInline(fn: ts.Node, orConstructorArgument = false): boolean {
+export function isInvokedInline(fn: ts.Node, constructorArguments: 'promise-executor' | 'all' = 'promise-executor'): boolean {
   if (fn.kind !== RawKind.ArrowFunction && fn.kind !== RawKind.FunctionExpression) return false;
   let child = fn;
   let parent = fn.parent;
@@ -120,7 +121,11 @@ export function isInvokedInline(fn: ts.Node, orConstructorArgument = false): boo
     const call = parent as ts.CallExpression;
     return call.expression === child || call.arguments.includes(child as ts.Expression);
   }
-  if (parent.kind === RawKind.NewExpression && orConstructorArgument) return (parent as ts.NewExpression).arguments?.includes(child as ts.Expression) ?? false;
+  if (parent.kind === RawKind.NewExpression) {
+    const created = parent as ts.NewExpression;
+    if (constructorArguments === 'all') return created.arguments?.includes(child as ts.Expression) ?? false;
+    return created.arguments?.[0] === child && created.expression.kind === RawKind.Identifier && (created.expression as ts.Identifier).text === 'Promise';
+  }
   return false;
 }
 
