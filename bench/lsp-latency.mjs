@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 
-const rpc = createRequire(import.meta.url)('vscode-jsonrpc/node');
+const require = createRequire(import.meta.url);
+const rpc = require('vscode-jsonrpc/node');
+const SERVER_EXEC_ARGV = require('../package.json').scalelint?.serverExecArgv ?? [];
 
 function rssMb(pid) {
   try {
@@ -23,8 +25,9 @@ function percentile(sorted, p) {
 }
 
 export async function measureEditLatency({ server, workspace, file, edits, soak }) {
-  // --expose-gc: the server collects fully before it reports its heap (`scalelint/memoryUsage`).
-  const child = spawn(process.execPath, ['--expose-gc', server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Launched as the extension launches it (package.json `scalelint.serverExecArgv`), plus --expose-gc: the
+  // server collects fully before it reports its heap (`scalelint/memoryUsage`).
+  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, '--expose-gc', server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
   const uri = pathToFileURL(file).href;
   const waiting = new Map();

@@ -13,9 +13,12 @@ let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+  // Node flags for the server, from package.json (the benchmark launches it with the same): a larger young
+  // generation, because every keystroke's new program and type checker are garbage by the next one.
+  const execArgv = (context.extension.packageJSON as { scalelint?: { serverExecArgv?: string[] } }).scalelint?.serverExecArgv ?? [];
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...execArgv, '--nolazy', '--inspect=6009'] } },
   };
   const outputChannel = vscode.window.createOutputChannel('scalelint', { log: true });
   const clientOptions: LanguageClientOptions = {
