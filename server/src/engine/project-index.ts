@@ -65,10 +65,9 @@ function compareTrees(before: readonly ts.SourceFile[] | undefined, after: reado
  * only the replaced tree is taken out and its successor put in.
  */
 export class TreeIndex {
-  private program: ts.Program | undefined;
+  /** The program generation the index is in step with (not the program: that would keep its checker alive). */
   private generation = -1;
-  /** The trees whose contributions the index holds. */
-  trees = new Set<ts.SourceFile>();
+  private held = new Set<ts.SourceFile>();
 
   constructor(
     private readonly includes: (tree: ts.SourceFile) => boolean,
@@ -76,23 +75,27 @@ export class TreeIndex {
     private readonly remove: (tree: ts.SourceFile) => void,
   ) {}
 
+  /** The trees whose contributions the index holds. */
+  get trees(): ReadonlySet<ts.SourceFile> {
+    return this.held;
+  }
+
   sync(project: Project): void {
     const change = programChange(project);
-    if (this.program === change.program) return;
-    if (this.program && this.generation === change.generation - 1) {
-      for (const tree of change.removed) if (this.trees.delete(tree)) this.remove(tree);
+    if (this.generation === change.generation) return;
+    if (this.generation >= 0 && this.generation === change.generation - 1) {
+      for (const tree of change.removed) if (this.held.delete(tree)) this.remove(tree);
       for (const tree of change.added) {
         if (!this.includes(tree)) continue;
-        this.trees.add(tree);
+        this.held.add(tree);
         this.add(tree);
       }
     } else {
       const trees = new Set(change.program.getSourceFiles().filter(this.includes));
-      for (const tree of this.trees) if (!trees.has(tree)) this.remove(tree);
-      for (const tree of trees) if (!this.trees.has(tree)) this.add(tree);
-      this.trees = trees;
+      for (const tree of this.held) if (!trees.has(tree)) this.remove(tree);
+      for (const tree of trees) if (!this.held.has(tree)) this.add(tree);
+      this.held = trees;
     }
-    this.program = change.program;
     this.generation = change.generation;
   }
 }
