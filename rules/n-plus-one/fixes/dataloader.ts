@@ -37,6 +37,9 @@ export function dataLoaderFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   const edits: TextEdit[] = [];
   const loaderClass = dataLoaderImport(context.sourceFile, context.filePath, edits);
   if (!loaderClass) return [];
+  // The import goes after the file's last import; in a half-typed buffer that "import" can run on into the
+  // code the loader is declared in (`export import function …`), and the edits would overlap.
+  if (edits.some((edit) => edit.end > anchor.statement.getStart())) return [];
   const name = freshLocal(anchor.statement, `${loaderStem(callee, site)}Loader`);
   const position = args.indexOf(key);
   const keyParam = freshLocal(anchor.statement, 'key', [name]);
