@@ -370,12 +370,18 @@ export function setsDefaultTimeout(anyNode: Node, name: string, onlyFile?: strin
 /** Per project, for each client name asked about: how many of its own files set `name.defaults.timeout`. */
 const defaultTimeoutSettings = new WeakMap<Project, { index: TreeIndex; counts: Map<string, number> }>();
 const defaultTimeoutByTree = new WeakMap<ts.SourceFile, Map<string, boolean>>();
+/** One pattern per client name: a new name is looked for in every file of the project. */
+const defaultTimeoutPatterns = new Map<string, RegExp>();
 
 function treeSetsDefaultTimeout(tree: ts.SourceFile, name: string): boolean {
   let answers = defaultTimeoutByTree.get(tree);
   if (!answers) defaultTimeoutByTree.set(tree, (answers = new Map()));
   let answer = answers.get(name);
-  if (answer === undefined) answers.set(name, (answer = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`).test(tree.text)));
+  if (answer === undefined) {
+    let pattern = defaultTimeoutPatterns.get(name);
+    if (!pattern) defaultTimeoutPatterns.set(name, (pattern = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`)));
+    answers.set(name, (answer = pattern.test(tree.text)));
+  }
   return answer;
 }
 
