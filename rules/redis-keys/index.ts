@@ -44,7 +44,8 @@ const rule: Rule = {
   check(context) {
     for (const call of callsIn(context.sourceFile)) {
       if (!Node.isCallExpression(call)) continue;
-      const io = context.io.classify(call);
+      // Queued on a pipeline or MULTI, a command saves its round trip, not its cost on the server.
+      const io = context.io.classify(call) ?? context.io.queuedCommand(call);
       if (!io || io.kind !== 'redis' || !io.command) continue;
       const command = io.command;
       if (command === 'KEYS') reportKeys(context, call, io);
@@ -68,7 +69,9 @@ function reportKeys(context: RuleContext, call: CallExpression, io: IoCall): voi
     node: call,
     message:
       `KEYS ${patternText} walks every key in the database in one blocking command: Redis serves no other client until it has ` +
-      `checked them all (about a second per 10 million keys, and it grows with the data). Iterate with SCAN, which returns small batches and lets other commands run between them.` +
+      `checked them all (about a second per 10 million keys, and it grows with the data). ` +
+      (io.queued ? 'Being queued on a pipeline or MULTI saves only the round trip: exec() still makes Redis run it. ' : '') +
+      `Iterate with SCAN, which returns small batches and lets other commands run between them.` +
       (invalidation
         ? ` Invalidating by pattern (${invalidation}) still visits the whole keyspace, even with SCAN: tag the cache instead — when you cache a key, SADD it to a set per tag (tag:user:42); ` +
           `to invalidate, read that set with SSCAN and UNLINK its members and the set, work proportional to the entries of that tag alone.`
@@ -79,7 +82,8 @@ function reportKeys(context: RuleContext, call: CallExpression, io: IoCall): voi
 
 function keysFixes(context: RuleContext, call: CallExpression, io: IoCall, pattern: Node | undefined): Fix[] {
   const callee = call.getExpression();
-  if (io.method.toLowerCase() !== 'keys' || !pattern || !Node.isPropertyAccessExpression(callee)) return [];
+  // A queued KEYS answers through exec()'s results: no SCAN loop can take its place there.
+  if (io.queued || io.method.toLowerCase() !== 'keys' || !pattern || !Node.isPropertyAccessExpression(callee)) return [];
   // node-redis v4's scanIterator yields one key at a time, v5's a batch: write what the installed declarations say.
   const batches = io.library === 'node-redis' ? iteratorYieldsBatches(callee.getExpression(), 'scanIterator') : true;
   if (batches === undefined) return [];
@@ -94,7 +98,7 @@ function invalidationHelper(context: RuleContext, call: CallExpression): string 
     if (name && INVALIDATION_NAME.test(name)) return `${name}()`;
     for (const inner of fn.getDescendants()) {
       if (!Node.isCallExpression(inner) || inner === call) continue;
-      const command = context.io.classify(inner);
+      const command = context.io.classify(inner) ?? context.io.queuedCommand(inner);
       if (command?.kind === 'redis' && (command.command === 'DEL' || command.command === 'UNLINK')) return `KEYS then ${command.command}`;
     }
   }
@@ -115,7 +119,8 @@ function keyOf(call: CallExpression, io: IoCall): { node: Node | undefined; shap
 }
 
 function growthOf(context: RuleContext, key: KeyShape | undefined): Growth | undefined {
-  return growsWithoutBound(key, context.sourceFile, (inner) => context.io.classify(inner));
+  // A member added through a pipeline grows the collection as much as one added directly.
+  return growsWithoutBound(key, context.sourceFile, (inner) => context.io.classify(inner) ?? context.io.queuedCommand(inner));
 }
 
 function evidence(growth: Growth): { node: Node; message: string }[] {
@@ -145,7 +150,8 @@ function reportFullRead(context: RuleContext, call: CallExpression, io: IoCall):
 
 function fullReadFixes(context: RuleContext, call: CallExpression, io: IoCall, keyNode: Node | undefined): Fix[] {
   const callee = call.getExpression();
-  if (!keyNode || !Node.isPropertyAccessExpression(callee) || io.method === 'call' || io.method === 'sendCommand') return [];
+  // The SCAN loops replace a value the call returns; a queued read returns its reply through exec().
+  if (io.queued || !keyNode || !Node.isPropertyAccessExpression(callee) || io.method === 'call' || io.method === 'sendCommand') return [];
   const command = io.command as string;
   const args = commandArguments(call, io);
   const receiver = receiverText(call);

@@ -175,7 +175,7 @@ export const IO_CLIENTS: IoClientSpec[] = [
   {
     library: 'node-redis',
     modules: ['redis', '@redis/client'],
-    receiverTypes: ['RedisClientMultiCommandType', 'RedisClientMultiCommand', 'RedisClusterMultiCommandType'],
+    receiverTypes: ['RedisClientMultiCommandType', 'RedisClientMultiCommandTyped', 'RedisClientMultiCommand', 'RedisClusterMultiCommandType', 'RedisClusterMultiCommand', 'RedisSentinelMultiCommandType', 'RedisSentinelMultiCommand'],
     methods: { exec: { kind: 'redis', op: 'other', batched: true }, execAsPipeline: { kind: 'redis', op: 'other', batched: true } },
     queues: true,
   },

@@ -17,6 +17,8 @@ export interface IoCall {
   /** Upper-case Redis command or HTTP verb, resolved from the first argument for `call`/`sendCommand`. */
   command?: string;
   batched: boolean;
+  /** Queued on a pipeline or MULTI (see `queuedCommand`): sent with the batch by exec(), no round trip of its own. */
+  queued?: boolean;
   resolvedBy: 'type' | 'import' | 'config';
   /** The client expression the method was called on, when there is one. */
   receiver?: Node;
@@ -33,6 +35,7 @@ const SQL_TAG_MODULES = IO_CLIENTS.filter((spec) => spec.callable?.kind === 'sql
 
 export class IoResolver {
   private readonly cache = new WeakMap<ts.Node, IoCall | null>();
+  private readonly queuedCache = new WeakMap<ts.Node, IoCall | null>();
 
   constructor(private readonly config: Pick<ResolvedConfig, 'io' | 'dir'>) {}
 
@@ -51,6 +54,49 @@ export class IoResolver {
     }
     this.cache.set(node.compilerNode, result ?? null);
     return result;
+  }
+
+  /**
+   * A Redis command queued on a pipeline or MULTI (`redis.pipeline().keys('*')`, `multi.flushdb()`). It is not I/O
+   * where it is written, so `classify` leaves it out: per-item queuing is how batching is done. But exec() makes Redis
+   * run it like any other command, so rules about what a command costs on the server ask here too.
+   */
+  queuedCommand(node: Node): IoCall | undefined {
+    if (!Node.isCallExpression(node)) return undefined;
+    checkBudget();
+    const cached = this.queuedCache.get(node.compilerNode);
+    if (cached !== undefined) return cached ?? undefined;
+    let result: IoCall | undefined;
+    try {
+      result = this.classifyQueued(node);
+    } catch (error) {
+      if (error instanceof BudgetExceeded) throw error;
+      result = undefined;
+    }
+    this.queuedCache.set(node.compilerNode, result ?? null);
+    return result;
+  }
+
+  private classifyQueued(call: CallExpression): IoCall | undefined {
+    const callee = call.getExpression();
+    if (!Node.isPropertyAccessExpression(callee)) return undefined;
+    const name = callee.getName();
+    if (!IO_NAMES.has(name)) return undefined;
+    const queues = IO_CLIENTS.filter((spec) => spec.queues && mayUseModules(call, spec.modules));
+    if (queues.length === 0) return undefined;
+    const receiver = callee.getExpression();
+    const origin = originOf(receiver);
+    if (!origin) return undefined;
+    const modules = new Set([...origin.modules].map(normalizeModule));
+    const queue = queues.find((spec) =>
+      spec.modules.some((m) => modules.has(normalizeModule(m))) &&
+      (origin.via === 'type' ? spec.receiverTypes?.some((t) => origin.typeNames.has(t)) : origin.path.some((step) => QUEUE_STEPS.has(step))),
+    );
+    if (!queue || queue.methods[name]) return undefined;
+    // The command table is the client's own: a pipeline queues the commands its client sends.
+    const client = IO_CLIENTS.find((spec) => spec.library === queue.library && !spec.queues && spec.methods[name]);
+    if (!client) return undefined;
+    return { ...this.toIoCall(call, client.library, client.methods[name], name, origin.via, receiver), batched: true, queued: true };
   }
 
   /** True when the call may be I/O judging by names alone (the pre-filter). */
