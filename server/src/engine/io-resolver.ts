@@ -83,7 +83,8 @@ export class IoResolver {
     const name = callee.getName();
     if (!IO_NAMES.has(name)) return undefined;
     const queues = IO_CLIENTS.filter((spec) => spec.queues && mayUseModules(call, spec.modules));
-    if (queues.length === 0) return undefined;
+    // `arr.map()`, `res.json()`: no queueing client has such a command, so no type query.
+    if (!queues.some((queue) => IO_CLIENTS.some((spec) => spec.library === queue.library && !spec.queues && spec.methods[name]))) return undefined;
     const receiver = callee.getExpression();
     const origin = originOf(receiver);
     if (!origin) return undefined;
