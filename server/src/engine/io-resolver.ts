@@ -1,6 +1,6 @@
 // Classifies a call as I/O by looking its receiver up in the declarative I/O model.
 import * as path from 'node:path';
-import { CallExpression, ImportDeclaration, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, ImportDeclaration, Node, Symbol as MorphSymbol, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { IO_CLIENTS, IO_FUNCTIONS, IO_GLOBALS, IO_NAMES, IoClientSpec, IoKind, IoMethod, IoOp } from './io-model';
 import { Origin, moduleSpecifierOf, originOf, normalizeModule, packageOfFile } from './provenance';
 import type { ResolvedConfig, WrapperDeclaration } from './config';
@@ -193,8 +193,9 @@ export class IoResolver {
       if (isGlobal) return this.toIoCall(call, global.library, global.method, name, declarations.length ? 'type' : 'import');
     }
     if (declarations.length === 0) return undefined;
-    // Local functions are the summaries' business; only values that come from a library are I/O here.
-    if (declarations.every((d) => Node.isFunctionDeclaration(d) && !d.getSourceFile().isDeclarationFile())) return undefined;
+    // Project functions, declared here or imported, are the summaries' business; only values that come from a
+    // library are I/O here. (Through the import, `partnerApi(): AxiosInstance` would pass for axios itself.)
+    if (isProjectFunction(declarations) || isProjectFunction(aliasedDeclarations(symbol))) return undefined;
     if (!CALLABLE_MODULES.some((modules) => mayUseModules(call, modules))) return undefined;
 
     const binding = importedBinding(callee);
@@ -279,6 +280,20 @@ export class IoResolver {
     if (!declaration) return undefined;
     const method: IoMethod = { kind: declaration.kind ?? 'sql', op: declaration.op ?? 'other', batched: declaration.batched };
     return (call) => this.toIoCall(call, 'user', method, binding.exportName, 'config');
+  }
+}
+
+function isProjectFunction(declarations: Node[]): boolean {
+  return declarations.length > 0 && declarations.every((d) => Node.isFunctionDeclaration(d) && !d.getSourceFile().isDeclarationFile());
+}
+
+/** The declarations an imported name stands for; none when the symbol is not an import or does not resolve. */
+function aliasedDeclarations(symbol: MorphSymbol | undefined): Node[] {
+  if (!symbol?.isAlias()) return [];
+  try {
+    return symbol.getAliasedSymbol()?.getDeclarations() ?? [];
+  } catch {
+    return [];
   }
 }
 
