@@ -3,11 +3,13 @@
 // through project functions in any file. Each finding carries the chain from the loop to the I/O call.
 //
 // Precision first: a loop is only "per item" when it walks a collection. Retry, polling and cursor loops,
-// searches that stop at the first hit, small literal lists, `for await` streams and calls that already
-// batch stay quiet, and per-item writes are reported only when the project asks for it.
+// searches that stop at the first hit, small literal lists, `for await` over events (change streams, message
+// subscriptions, lines) and calls that already batch stay quiet, and per-item writes are reported only when
+// the project asks for it. `for await` over a database cursor is a walk over rows like any other.
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
+import { normalizeModule, originOf } from '../../server/src/engine/provenance';
 import { callsIn, decoratorName, excerpt } from '../../server/src/engine/rule-kit';
 import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
@@ -129,12 +131,38 @@ export default rule;
 // ---------------------------------------------------------------------------------------------------
 // Where the call runs: the innermost per-item loop around it, within the function that makes the call
 
+/** Row cursors by package: iterating one reads a result set in batches the driver picks. */
+const CURSOR_TYPES: Record<string, string[]> = {
+  mongoose: ['Cursor', 'QueryCursor', 'AggregationCursor'],
+  mongodb: ['FindCursor', 'AggregationCursor'],
+};
+/** Query builders whose `.stream()` streams the rows of their query. */
+const STREAMING_BUILDERS = new Set(['knex', 'typeorm']);
+
+/** `Model.find().cursor()`, `collection.find(filter)`, `db('t').select().stream()`: the rows of one query. */
+function isRowCursor(expression: Node): boolean {
+  const origin = originOf(expression);
+  if (origin?.via === 'type' && Object.entries(CURSOR_TYPES).some(([module, names]) => origin.modules.has(module) && names.some((name) => origin.typeNames.has(name)))) return true;
+  if (!Node.isCallExpression(expression)) return false;
+  const callee = expression.getExpression();
+  if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== 'stream') return false;
+  const builder = originOf(callee.getExpression());
+  return Boolean(builder && [...builder.modules].some((module) => STREAMING_BUILDERS.has(normalizeModule(module))));
+}
+
 /** One step up from `child` to `node`: a decision (a loop, or undefined for none), or CONTINUE. */
 function loopStep(child: Node, node: Node, smallCollection: number): LoopShape | undefined | typeof CONTINUE {
   if (Node.isForOfStatement(node) || Node.isForInStatement(node)) {
     if (child !== node.getStatement()) return CONTINUE; // the collection is read once
-    if (Node.isForOfStatement(node) && node.isAwaited()) return undefined; // a cursor or stream: the source batches
     const collection = node.getExpression();
+    if (Node.isForOfStatement(node) && node.isAwaited()) {
+      // Most async iterables are events (a change stream, a subscription, lines of a file): one per arrival,
+      // like requests. A database cursor is rows of a finite result, each one a lap of the loop.
+      if (!isRowCursor(collection)) return undefined;
+      const initializer = node.getInitializer();
+      const item = Node.isVariableDeclarationList(initializer) ? initializer.getDeclarations()[0]?.getNameNode() : undefined;
+      return { kind: 'for-await', loop: node, collection, item };
+    }
     if (isSmallLiteral(collection, smallCollection)) return undefined;
     const initializer = node.getInitializer();
     const item = Node.isVariableDeclarationList(initializer) ? initializer.getDeclarations()[0]?.getNameNode() : undefined;
@@ -500,6 +528,8 @@ function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): v
   }
   if (site.invariant) {
     message = `The same ${what} runs on every iteration of the loop over ${collectionText(site)} (line ${line})${chain}: its arguments do not depend on the ${item}, so 1,000 ${plural(item)} ⇒ 1,000 identical round trips. Hoist it out of the loop and reuse the result.`;
+  } else if (site.kind === 'for-await') {
+    message = `1 ${what} per ${item} of the cursor ${collectionText(site)} (line ${line})${chain}: the cursor reads rows in batches, but this ${what} runs once per row of the cursor — a job over 1,000,000 rows makes 1,000,000 sequential round trips (over 8 minutes at 0.5 ms each). Collect the rows into chunks (say 500) and look each chunk up with one batched ${what} ($in, = ANY($1), whereIn), or join it into the cursor's own query.`;
   } else if (site.kind === 'field-resolver') {
     message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${plural(item)} ⇒ 100 ${plural(what)} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ''}`;
   } else if (site.kind === 'concurrent-map' || isAsyncCallback(site)) {

@@ -9,6 +9,8 @@ export type LoopKind =
   | 'forEach' | 'map' | 'flatMap' | 'filter' | 'reduce'
   /** `Promise.all` / `allSettled` over `items.map(async ...)`: N queries at once. */
   | 'concurrent-map'
+  /** `for await` over a database cursor or row stream: the driver batches the reads, not the body's I/O. */
+  | 'for-await'
   /** A GraphQL field resolver of a non-root type: runs once per parent object. */
   | 'field-resolver';
 

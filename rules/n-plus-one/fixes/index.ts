@@ -15,6 +15,8 @@ export const fixesFor: NPlusOneFixer = (site, context) => {
   try {
     if (site.invariant) return hoistFix(site, context);
     if (site.kind === 'field-resolver') return resolverLoaderFix(site, context);
+    // Rows arrive one at a time: a batched rewrite needs chunking the loop, which is the reader's call.
+    if (site.kind === 'for-await') return [];
     for (const fixer of [sqlLookupFix, ormLookupFix, redisLookupFix]) {
       const fixes: Fix[] = fixer(site, context);
       if (fixes.length > 0) return fixes;
