@@ -217,6 +217,57 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     assert.equal(paths.pathOfFunction(functionAt(file('nest/jwt.strategy.ts'), '/*validate*/'))?.entry.kind, 'strategy');
   });
 
+  it('follows a service injected by an interface into the classes that implement it', function () {
+    const { file } = project({
+      'nest-di/prices.controller.ts': `
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { PRICE_SOURCE, type PriceSource } from './price-source';
+
+@Controller('prices')
+export class PricesController {
+  constructor(@Inject(PRICE_SOURCE) private readonly prices: PriceSource) {}
+  @Get(':sku')
+  price(@Param('sku') sku: string): Promise<number> {
+    return this.prices.priceOf(sku);
+  }
+}
+`,
+      'nest-di/price-source.ts': `
+export const PRICE_SOURCE = Symbol('PRICE_SOURCE');
+export interface PriceSource {
+  priceOf(sku: string): Promise<number>;
+}
+export abstract class Catalog {
+  abstract entries(): Promise<string[]>;
+}
+`,
+      'nest-di/sql-price-source.ts': `
+import { Injectable } from '@nestjs/common';
+import { Catalog, type PriceSource } from './price-source';
+@Injectable()
+export class SqlPriceSource implements PriceSource {
+  constructor(private readonly catalog: Catalog) {}
+  async priceOf(sku: string): Promise<number> { /*implementation*/ return (await this.catalog.entries()).indexOf(sku); }
+  unrelated(): number { /*unrelated*/ return 0; }
+}
+export class SqlCatalog extends Catalog {
+  async entries(): Promise<string[]> { /*abstract*/ return []; }
+}
+export class Lookalike {
+  async priceOf(sku: string): Promise<number> { /*lookalike*/ return sku.length; }
+}
+`,
+    });
+    const paths = new RequestPaths();
+    const sources = file('nest-di/sql-price-source.ts');
+    const implementation = paths.pathOfFunction(functionAt(sources, '/*implementation*/'));
+    assert.ok(implementation, 'the implementation of the injected interface is on the request path');
+    assert.equal(RequestPaths.describe(implementation), "NestJS controller PricesController.price (@Get(':sku')) → priceOf()");
+    assert.ok(paths.pathOfFunction(functionAt(sources, '/*abstract*/')), 'and so is the implementation of an abstract method it calls');
+    assert.equal(paths.pathOfFunction(functionAt(sources, '/*unrelated*/')), undefined);
+    assert.equal(paths.pathOfFunction(functionAt(sources, '/*lookalike*/')), undefined, 'a class of the same shape that does not implement the interface');
+  });
+
   it('finds Next.js route handlers, API routes and middleware by file convention', function () {
     const { file } = project({
       'next/app/api/orders/route.ts': `

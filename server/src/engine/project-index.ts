@@ -258,6 +258,63 @@ export function filesMentioning(node: Node, name: string): ReadonlySet<ts.Source
   return mentions.byName.get(name) ?? EMPTY;
 }
 
+const heritageOfTree = new WeakMap<ts.SourceFile, [string, ts.ClassDeclaration][]>();
+/** Per project: its classes by the names their `implements` and `extends` clauses spell, kept in step with its program. */
+const heritageIndexes = new WeakMap<Project, { index: TreeIndex; byName: Map<string, Set<ts.ClassDeclaration>> }>();
+
+/**
+ * The project's classes whose `implements` or `extends` clause spells `name` (`implements OrderRepository`,
+ * `extends repo.Catalog`), by name only: the caller resolves which of them mean its declaration.
+ */
+export function classesNaming(node: Node, name: string): ReadonlySet<ts.ClassDeclaration> {
+  const project = node.getProject();
+  let heritage = heritageIndexes.get(project);
+  if (!heritage) {
+    const byName = new Map<string, Set<ts.ClassDeclaration>>();
+    const index = new TreeIndex(
+      isProjectTree,
+      (tree) => {
+        for (const [named, declaration] of heritageNamesOf(tree)) {
+          let classes = byName.get(named);
+          if (!classes) byName.set(named, (classes = new Set()));
+          classes.add(declaration);
+        }
+      },
+      (tree) => {
+        for (const [named, declaration] of heritageNamesOf(tree)) byName.get(named)?.delete(declaration);
+      },
+    );
+    heritageIndexes.set(project, (heritage = { index, byName }));
+  }
+  heritage.index.sync(project);
+  return heritage.byName.get(name) ?? EMPTY_CLASSES;
+}
+
+/** Class declarations at the top level and in namespaces (not in function bodies), with each name in their heritage clauses. */
+function heritageNamesOf(tree: ts.SourceFile): [string, ts.ClassDeclaration][] {
+  let found = heritageOfTree.get(tree);
+  if (found) return found;
+  found = [];
+  const visit = (statements: readonly ts.Statement[]): void => {
+    for (const statement of statements) {
+      if (ts.isModuleDeclaration(statement) && statement.body && ts.isModuleBlock(statement.body)) visit(statement.body.statements);
+      if (!ts.isClassDeclaration(statement) || !statement.heritageClauses) continue;
+      for (const clause of statement.heritageClauses) {
+        for (const type of clause.types) {
+          const expression = type.expression;
+          const named = ts.isIdentifier(expression) ? expression.text : ts.isPropertyAccessExpression(expression) ? expression.name.text : undefined;
+          if (named) found!.push([named, statement]);
+        }
+      }
+    }
+  };
+  visit(tree.statements);
+  heritageOfTree.set(tree, found);
+  return found;
+}
+
+const EMPTY_CLASSES: ReadonlySet<ts.ClassDeclaration> = new Set();
+
 /** The project's own code: neither a declaration file nor a library's. */
 export function isProjectTree(tree: ts.SourceFile): boolean {
   return !tree.isDeclarationFile && !tree.fileName.includes('/node_modules/');

@@ -3,8 +3,8 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
-import { mayNameProjectFunction } from './project-index';
-import { RawKind } from './rule-kit';
+import { classesNaming, mayNameProjectFunction } from './project-index';
+import { RawKind, wrapCompilerNode } from './rule-kit';
 
 export interface IoPath {
   io: IoCall;
@@ -149,8 +149,82 @@ export function resolveCallees(call: CallExpression): FunctionLike[] {
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
     const fn = functionOfDeclaration(declaration);
     if (fn) result.push(fn);
+    else if (isInjectedReceiver(callee)) result.push(...implementationsOf(declaration));
   }
   return result;
+}
+
+/**
+ * `this.orders.findById()`: a call on a member of `this`, the shape of an injected dependency. Interfaces also
+ * type plain data and values passed around (`self.pipe()` in a functional library); fanning those out to
+ * every implementation would summarise half the project for a seam that is not there.
+ */
+function isInjectedReceiver(callee: Node): boolean {
+  const compiler = callee.compilerNode;
+  if (!ts.isPropertyAccessExpression(compiler)) return false;
+  const receiver = compiler.expression;
+  return ts.isPropertyAccessExpression(receiver) && receiver.expression.kind === ts.SyntaxKind.ThisKeyword;
+}
+
+/**
+ * An interface with more implementations than this is a general-purpose abstraction (an `Iterable`, a
+ * `Pipeable`), not an injection seam: a call through it is left unresolved rather than fanned out.
+ */
+const MAX_IMPLEMENTATIONS = 8;
+/** Per program: the classes bound to an interface can change in any file, so answers last one program. */
+const implementationCache = new WeakMap<ts.Program, Map<ts.Node, FunctionLike[]>>();
+
+/**
+ * `this.orders.findById(id)` where `orders: OrderRepository` is an interface (bound by an injection token):
+ * the methods of that name in the project's classes that implement it, or that extend the abstract class
+ * declaring it. One of them runs; which one is decided at run time, so each is followed.
+ */
+function implementationsOf(declaration: Node): FunctionLike[] {
+  const member = declaration.compilerNode;
+  const owner = member.parent;
+  const isInterfaceMember = (ts.isMethodSignature(member) || ts.isPropertySignature(member)) && ts.isInterfaceDeclaration(owner);
+  const isAbstractMember =
+    (ts.isMethodDeclaration(member) || ts.isPropertyDeclaration(member)) && ts.isClassDeclaration(owner) && (ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Abstract) !== 0;
+  if (!isInterfaceMember && !isAbstractMember) return [];
+  const ownerName = (owner as ts.InterfaceDeclaration | ts.ClassDeclaration).name;
+  const memberName = member.name && ts.isIdentifier(member.name) ? member.name.text : undefined;
+  if (!ownerName || !memberName) return [];
+  const candidates = classesNaming(declaration, ownerName.text);
+  if (candidates.size === 0) return [];
+  const project = declaration.getProject();
+  const program = project.getProgram().compilerObject;
+  let cache = implementationCache.get(program);
+  if (!cache) implementationCache.set(program, (cache = new Map()));
+  const cached = cache.get(member);
+  if (cached) return cached;
+  const checker = program.getTypeChecker();
+  const ownerSymbol = checker.getSymbolAtLocation(ownerName);
+  const heritage = isInterfaceMember ? ts.SyntaxKind.ImplementsKeyword : ts.SyntaxKind.ExtendsKeyword;
+  const classes = [...candidates].filter((candidate) =>
+    candidate.heritageClauses?.some((clause) => clause.token === heritage && clause.types.some((type) => resolvedSymbol(checker, type.expression) === ownerSymbol)),
+  );
+  const found: FunctionLike[] = [];
+  if (classes.length <= MAX_IMPLEMENTATIONS) {
+    // In path and source order: the first implementation shown in a chain does not depend on the index's order.
+    classes.sort((a, b) => compareStrings(a.getSourceFile().fileName, b.getSourceFile().fileName) || a.pos - b.pos);
+    for (const implementation of classes) {
+      const method = implementation.members.find((candidate) => candidate.name && ts.isIdentifier(candidate.name) && candidate.name.text === memberName);
+      const file = method && project.getSourceFile(implementation.getSourceFile().fileName);
+      const fn = file && method && functionOfDeclaration(wrapCompilerNode(file, method));
+      if (fn) found.push(fn);
+    }
+  }
+  cache.set(member, found);
+  return found;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function resolvedSymbol(checker: ts.TypeChecker, expression: ts.Node): ts.Symbol | undefined {
+  const symbol = checker.getSymbolAtLocation(expression);
+  return symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
 }
 
 /** False when `nameNode` is a name that no project function, method, class or import binding bears. */
