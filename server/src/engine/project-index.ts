@@ -226,41 +226,49 @@ export function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
   return names;
 }
 
-/** Per project: which of its own files mention each identifier name, kept in step with its program. */
-const mentionIndexes = new WeakMap<Project, { index: TreeIndex; byName: Map<string, Set<ts.SourceFile>> }>();
-
 /**
- * The project's own files (not declaration files, not node_modules) whose identifiers spell `name`. An
- * inverted index, updated by the trees that changed since the last program, so that asking about many
- * names costs one look-up each rather than a pass over every file per name.
+ * An inverted index over the project's own trees: name → the things (trees, declarations) that spell it,
+ * updated by the trees that changed since the last program, so that asking about many names costs one
+ * look-up each rather than a pass over every file per name. `entriesOf` must visit the same entries for a
+ * tree every time (remove takes out what add put in).
  */
+class NameIndex<T> {
+  private readonly byName = new Map<string, Set<T>>();
+  private readonly index: TreeIndex;
+
+  constructor(entriesOf: (tree: ts.SourceFile, visit: (name: string, value: T) => void) => void) {
+    this.index = new TreeIndex(
+      isProjectTree,
+      (tree) =>
+        entriesOf(tree, (name, value) => {
+          let values = this.byName.get(name);
+          if (!values) this.byName.set(name, (values = new Set()));
+          values.add(value);
+        }),
+      (tree) => entriesOf(tree, (name, value) => this.byName.get(name)?.delete(value)),
+    );
+  }
+
+  lookUp(project: Project, name: string): ReadonlySet<T> {
+    this.index.sync(project);
+    return this.byName.get(name) ?? (EMPTY as ReadonlySet<T>);
+  }
+}
+
+/** Per project: which of its own files mention each identifier name. */
+const mentionIndexes = new WeakMap<Project, NameIndex<ts.SourceFile>>();
+
+/** The project's own files (not declaration files, not node_modules) whose identifiers spell `name`. */
 export function filesMentioning(node: Node, name: string): ReadonlySet<ts.SourceFile> {
   const project = node.getProject();
   let mentions = mentionIndexes.get(project);
-  if (!mentions) {
-    const byName = new Map<string, Set<ts.SourceFile>>();
-    const index = new TreeIndex(
-      isProjectTree,
-      (tree) => {
-        for (const mentioned of identifierNamesOf(tree)) {
-          let files = byName.get(mentioned);
-          if (!files) byName.set(mentioned, (files = new Set()));
-          files.add(tree);
-        }
-      },
-      (tree) => {
-        for (const mentioned of identifierNamesOf(tree)) byName.get(mentioned)?.delete(tree);
-      },
-    );
-    mentionIndexes.set(project, (mentions = { index, byName }));
-  }
-  mentions.index.sync(project);
-  return mentions.byName.get(name) ?? EMPTY;
+  if (!mentions) mentionIndexes.set(project, (mentions = new NameIndex(mentionsOf)));
+  return mentions.lookUp(project, name);
 }
 
 const heritageOfTree = new WeakMap<ts.SourceFile, [string, ts.ClassDeclaration][]>();
-/** Per project: its classes by the names their `implements` and `extends` clauses spell, kept in step with its program. */
-const heritageIndexes = new WeakMap<Project, { index: TreeIndex; byName: Map<string, Set<ts.ClassDeclaration>> }>();
+/** Per project: its classes by the names their `implements` and `extends` clauses spell. */
+const heritageIndexes = new WeakMap<Project, NameIndex<ts.ClassDeclaration>>();
 
 /**
  * The project's classes whose `implements` or `extends` clause spells `name` (`implements OrderRepository`,
@@ -269,25 +277,16 @@ const heritageIndexes = new WeakMap<Project, { index: TreeIndex; byName: Map<str
 export function classesNaming(node: Node, name: string): ReadonlySet<ts.ClassDeclaration> {
   const project = node.getProject();
   let heritage = heritageIndexes.get(project);
-  if (!heritage) {
-    const byName = new Map<string, Set<ts.ClassDeclaration>>();
-    const index = new TreeIndex(
-      isProjectTree,
-      (tree) => {
-        for (const [named, declaration] of heritageNamesOf(tree)) {
-          let classes = byName.get(named);
-          if (!classes) byName.set(named, (classes = new Set()));
-          classes.add(declaration);
-        }
-      },
-      (tree) => {
-        for (const [named, declaration] of heritageNamesOf(tree)) byName.get(named)?.delete(declaration);
-      },
-    );
-    heritageIndexes.set(project, (heritage = { index, byName }));
-  }
-  heritage.index.sync(project);
-  return heritage.byName.get(name) ?? EMPTY_CLASSES;
+  if (!heritage) heritageIndexes.set(project, (heritage = new NameIndex(heritageOf)));
+  return heritage.lookUp(project, name);
+}
+
+function mentionsOf(tree: ts.SourceFile, visit: (name: string, tree: ts.SourceFile) => void): void {
+  for (const mentioned of identifierNamesOf(tree)) visit(mentioned, tree);
+}
+
+function heritageOf(tree: ts.SourceFile, visit: (name: string, declaration: ts.ClassDeclaration) => void): void {
+  for (const [named, declaration] of heritageNamesOf(tree)) visit(named, declaration);
 }
 
 /** Class declarations at the top level and in namespaces (not in function bodies), with each name in their heritage clauses. */
@@ -313,11 +312,10 @@ function heritageNamesOf(tree: ts.SourceFile): [string, ts.ClassDeclaration][] {
   return found;
 }
 
-const EMPTY_CLASSES: ReadonlySet<ts.ClassDeclaration> = new Set();
 
 /** The project's own code: neither a declaration file nor a library's. */
 export function isProjectTree(tree: ts.SourceFile): boolean {
   return !tree.isDeclarationFile && !tree.fileName.includes('/node_modules/');
 }
 
-const EMPTY: ReadonlySet<ts.SourceFile> = new Set();
+const EMPTY: ReadonlySet<never> = new Set();
