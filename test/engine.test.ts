@@ -274,6 +274,55 @@ describe('engine: parsing and program reuse', function () {
     assert.deepEqual(flagged(), ['rates.ts:3 missing-circuit-breaker'], 'the edited callee is still reached');
   });
 
+  it('follows an injected interface into a class that implements it once one is written', async function () {
+    const routes = [
+      `import express from 'express';`,
+      `import type { RateSource } from './source';`,
+      `export class RatesHandler {`,
+      `  constructor(private readonly source: RateSource) {}`,
+      `  async handle(): Promise<unknown> {`,
+      `    return this.source.latest();`,
+      `  }`,
+      `}`,
+      `export function mount(handler: RatesHandler): express.Express {`,
+      `  const app = express();`,
+      `  app.get('/rates', async (_req, res) => {`,
+      `    res.json(await handler.handle());`,
+      `  });`,
+      `  return app;`,
+      `}`,
+      ``,
+    ].join('\n');
+    const implementation = [
+      `import type { RateSource } from './source';`,
+      `export class HttpRateSource implements RateSource {`,
+      `  async latest(): Promise<unknown> {`,
+      `    const response = await fetch('https://rates.example.com/v1/latest', { signal: AbortSignal.timeout(2_000) });`,
+      `    return response.json();`,
+      `  }`,
+      `}`,
+      ``,
+    ].join('\n');
+    // A remote call no route reaches: asking about it walks the whole graph, RatesHandler.handle included.
+    const unreached = `export async function ping(): Promise<number> {\n  return (await fetch('https://status.example.com', { signal: AbortSignal.timeout(2_000) })).status;\n}\n`;
+    const root = tracked(
+      workspace({
+        'source.ts': `export interface RateSource {\n  latest(): Promise<unknown>;\n}\n`,
+        'routes.ts': routes,
+        'http-source.ts': `export const pending = true;\n`,
+        'unreached.ts': unreached,
+      }),
+    );
+    const engine = new Engine({ rules: RULES, root, onlyRules: ['missing-circuit-breaker'] });
+    await engine.analyzePaths([root]);
+    const [sourceFile, unreachedFile] = ['http-source.ts', 'unreached.ts'].map((name) => path.join(root, name));
+    assert.deepEqual(lines([engine.analyzeFile(unreachedFile)]), []);
+    engine.setFileText(sourceFile, implementation);
+    assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), ['http-source.ts:4 missing-circuit-breaker'], 'the new implementation is on the route');
+    engine.setFileText(sourceFile, implementation.replace('implements RateSource ', ''));
+    assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), [], 'a class that no longer implements it is not');
+  });
+
   it('follows a default timeout set in another file through consecutive edits', async function () {
     const root = tracked(
       workspace(

@@ -155,6 +155,8 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
     switch (node.kind) {
       case K.FunctionDeclaration:
       case K.MethodDeclaration:
+      // An interface method: a call of it on an injected dependency resolves to the classes implementing it.
+      case K.MethodSignature:
       case K.ClassDeclaration:
       case K.ClassExpression:
       case K.ImportClause:
@@ -279,6 +281,16 @@ export function classesNaming(node: Node, name: string): ReadonlySet<ts.ClassDec
   let heritage = heritageIndexes.get(project);
   if (!heritage) heritageIndexes.set(project, (heritage = new NameIndex(heritageOf)));
   return heritage.lookUp(project, name);
+}
+
+/**
+ * Which classes spell `name` in a heritage clause, as text that survives edits (`file#Class` in order): two
+ * programs with the same answer have the same implementations of an interface of that name.
+ */
+export function implementersKey(node: Node, name: string): string {
+  const keys: string[] = [];
+  for (const declaration of classesNaming(node, name)) keys.push(`${declaration.getSourceFile().fileName}#${declaration.name?.text ?? ''}`);
+  return keys.sort().join('\n');
 }
 
 function mentionsOf(tree: ts.SourceFile, visit: (name: string, tree: ts.SourceFile) => void): void {

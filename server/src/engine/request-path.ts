@@ -15,7 +15,7 @@ import { importOrigin, normalizeModule, originOf, type Origin } from './provenan
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { mayUseModules, programChange, type ProgramChange } from './project-index';
+import { implementersKey, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -166,6 +166,11 @@ interface FileFacts {
   dependsOn: Set<ts.SourceFile>;
   /** The program generation (see programChange) these facts were last found valid in. */
   checkedIn?: number;
+  /**
+   * Interfaces whose implementations the edges were resolved to, with `implementersKey` at the time: a class
+   * implementing one can appear in a file these facts do not otherwise depend on.
+   */
+  implementers?: Map<string, string>;
 }
 
 export class RequestPaths {
@@ -253,7 +258,7 @@ export class RequestPaths {
   private factsOf(file: SourceFile, current: CurrentTrees, known?: FileFacts): FileFacts {
     const cached = known ?? this.factsByFile.get(file);
     if (cached && cached.checkedIn === current.generation) return cached;
-    if (cached && cached.trees[0] === file.compilerNode && current.keeps(cached)) {
+    if (cached && cached.trees[0] === file.compilerNode && current.keeps(cached) && sameImplementers(file, cached)) {
       cached.checkedIn = current.generation;
       return cached;
     }
@@ -277,9 +282,14 @@ export class RequestPaths {
     let edges = facts.edges.get(reached.node);
     if (!edges) {
       const body = reached.fn.getBody();
-      edges = body ? calleesOf(body) : [];
+      const consulted = new Set<string>();
+      edges = body ? calleesOf(body, consulted) : [];
       facts.edges.set(reached.node, edges);
       for (const edge of edges) facts.dependsOn.add(edge.calleeFile.compilerNode);
+      for (const name of consulted) {
+        facts.implementers ??= new Map();
+        if (!facts.implementers.has(name)) facts.implementers.set(name, implementersKey(reached.file, name));
+      }
     }
     return edges;
   }
@@ -339,6 +349,13 @@ function every<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
   return true;
 }
 
+/** False when a class implementing an interface the facts resolved calls through has appeared, gone or been renamed. */
+function sameImplementers(file: SourceFile, facts: FileFacts): boolean {
+  if (!facts.implementers) return true;
+  for (const [name, key] of facts.implementers) if (implementersKey(file, name) !== key) return false;
+  return true;
+}
+
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
 function importedTrees(file: SourceFile): ts.SourceFile[] {
   const trees: ts.SourceFile[] = [];
@@ -364,7 +381,7 @@ function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf
  * raw tree and wraps only calls, constructions and inline callbacks: this runs over every function the
  * entry points reach, and wrapping every node of them in ts-morph objects cost more than the resolution.
  */
-function calleesOf(body: Node): Edge[] {
+function calleesOf(body: Node, consulted: Set<string>): Edge[] {
   const result: Edge[] = [];
   const sourceFile = body.getSourceFile();
   const root = body.compilerNode;
@@ -378,7 +395,7 @@ function calleesOf(body: Node): Edge[] {
       try {
         const node = wrapCompilerNode(sourceFile, raw);
         if (Node.isCallExpression(node)) {
-          for (const callee of resolveCallees(node)) result.push(edgeTo(node, callee));
+          for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
           // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
           for (const argument of node.getArguments()) {
             // Plain names and `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.

@@ -130,7 +130,11 @@ export function isInvokedInline(fn: ts.Node, constructorArguments: 'promise-exec
 }
 
 /** Project functions a call may invoke: declarations with bodies, outside .d.ts and node_modules. */
-export function resolveCallees(call: CallExpression): FunctionLike[] {
+/**
+ * `consulted` collects the names of the interfaces and abstract classes whose implementations the answer
+ * depends on: a cache of it is stale when a class implementing one of them appears, goes or is renamed.
+ */
+export function resolveCallees(call: CallExpression, consulted?: Set<string>): FunctionLike[] {
   const callee = call.getExpression();
   const nameNode = Node.isPropertyAccessExpression(callee) ? callee.getNameNode() : callee;
   // Most calls (`res.json`, `arr.map`, `console.log`) bear no project function's name: no type query for them.
@@ -149,7 +153,7 @@ export function resolveCallees(call: CallExpression): FunctionLike[] {
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
     const fn = functionOfDeclaration(declaration);
     if (fn) result.push(fn);
-    else if (isInjectedReceiver(callee)) result.push(...implementationsOf(declaration));
+    else if (isInjectedReceiver(callee)) result.push(...implementationsOf(declaration, consulted));
   }
   return result;
 }
@@ -179,7 +183,7 @@ const implementationCache = new WeakMap<ts.Program, Map<ts.Node, FunctionLike[]>
  * the methods of that name in the project's classes that implement it, or that extend the abstract class
  * declaring it. One of them runs; which one is decided at run time, so each is followed.
  */
-function implementationsOf(declaration: Node): FunctionLike[] {
+function implementationsOf(declaration: Node, consulted?: Set<string>): FunctionLike[] {
   const member = declaration.compilerNode;
   const owner = member.parent;
   const isInterfaceMember = (ts.isMethodSignature(member) || ts.isPropertySignature(member)) && ts.isInterfaceDeclaration(owner);
@@ -189,6 +193,7 @@ function implementationsOf(declaration: Node): FunctionLike[] {
   const ownerName = (owner as ts.InterfaceDeclaration | ts.ClassDeclaration).name;
   const memberName = member.name && ts.isIdentifier(member.name) ? member.name.text : undefined;
   if (!ownerName || !memberName) return [];
+  consulted?.add(ownerName.text);
   const candidates = classesNaming(declaration, ownerName.text);
   if (candidates.size === 0) return [];
   const project = declaration.getProject();
