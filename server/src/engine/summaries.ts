@@ -129,9 +129,9 @@ export function isInvokedInline(fn: ts.Node, constructorArguments: 'promise-exec
   return false;
 }
 
-/** Project functions a call may invoke: declarations with bodies, outside .d.ts and node_modules. */
 /**
- * `consulted` collects the names of the interfaces and abstract classes whose implementations the answer
+ * Project functions a call may invoke: declarations with bodies, outside .d.ts and node_modules. `consulted`
+ * collects the names of the interfaces and abstract classes whose implementations the answer
  * depends on: a cache of it is stale when a class implementing one of them appears, goes or is renamed.
  */
 export function resolveCallees(call: CallExpression, consulted?: Set<string>): FunctionLike[] {
