@@ -19,6 +19,10 @@ function rssMb(pid) {
   }
 }
 
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -100,12 +104,21 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
   for (let i = 0; i < 10; i++) await edit();
   const samples = [];
   for (let i = 0; i < edits; i++) samples.push(await edit());
-  // Memory: the live heap after a full collection is what the server keeps; RSS also moves with how
-  // large the collector lets the heap grow between collections. Both are reported.
+  // Memory. The live heap after a full collection is what the server keeps. RSS also moves with how far
+  // V8 lets the heap grow between full collections while edits keep coming (a sawtooth), and V8 gives
+  // memory back once the process is idle: so RSS is compared after the same idle pause before and after
+  // the soak, and its peak while editing is reported beside it.
   const heapMb = async () => (await connection.sendRequest('scalelint/memoryUsage')).heapUsedBytes / 2 ** 20;
-  const heapBeforeMb = await heapMb();
+  const idleMs = Number(process.env.BENCH_IDLE_MS ?? 15_000);
+  await sleep(idleMs);
   const rssBeforeMb = rssMb(child.pid);
-  for (let i = 0; i < soak; i++) await edit();
+  const heapBeforeMb = await heapMb();
+  let rssPeakMb = 0;
+  for (let i = 0; i < soak; i++) {
+    await edit();
+    rssPeakMb = Math.max(rssPeakMb, rssMb(child.pid));
+  }
+  await sleep(idleMs);
   const rssAfterMb = rssMb(child.pid);
   const heapAfterMb = await heapMb();
 
@@ -123,8 +136,10 @@ export async function measureEditLatency({ server, workspace, file, edits, soak 
     p50: percentile(samples, 50),
     p95: percentile(samples, 95),
     max: samples[samples.length - 1],
+    idleSeconds: idleMs / 1000,
     rssBeforeMb,
     rssAfterMb,
+    rssPeakMb,
     growthPercent: ((rssAfterMb - rssBeforeMb) / rssBeforeMb) * 100,
     heapBeforeMb,
     heapAfterMb,

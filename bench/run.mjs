@@ -165,5 +165,6 @@ console.log(
   `LSP start-up workspace scan (${editSize} files): ${fmt(latency.scanSeconds, 1)} s; ` +
     `edit latency after it (${latency.edits} edits): p50 ${fmt(latency.p50, 1)} ms, p95 ${fmt(latency.p95, 1)} ms, max ${fmt(latency.max, 1)} ms; ` +
     `after ${latency.soak} more edits, server heap after a full GC ${fmt(latency.heapBeforeMb, 0)} MB → ${fmt(latency.heapAfterMb, 0)} MB (${fmt(latency.heapGrowthPercent, 1)} %), ` +
-    `RSS ${fmt(latency.rssBeforeMb, 0)} MB → ${fmt(latency.rssAfterMb, 0)} MB (${fmt(latency.growthPercent, 1)} %)`,
+    `RSS after ${fmt(latency.idleSeconds, 0)} s idle ${fmt(latency.rssBeforeMb, 0)} MB → ${fmt(latency.rssAfterMb, 0)} MB (${fmt(latency.growthPercent, 1)} %), ` +
+    `RSS peak while editing ${fmt(latency.rssPeakMb, 0)} MB`,
 );
