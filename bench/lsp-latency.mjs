@@ -29,9 +29,9 @@ function percentile(sorted, p) {
 }
 
 export async function measureEditLatency({ server, workspace, file, edits, soak }) {
-  // Launched as the extension launches it (package.json `scalelint.serverExecArgv`), plus --expose-gc: the
-  // server collects fully before it reports its heap (`scalelint/memoryUsage`).
-  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, '--expose-gc', server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Launched as the extension launches it (package.json `scalelint.serverExecArgv`): with `--expose-gc`, so
+  // the server collects once idle, and fully before it reports its heap (`scalelint/memoryUsage`).
+  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
   const uri = pathToFileURL(file).href;
   const waiting = new Map();

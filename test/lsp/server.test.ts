@@ -55,6 +55,20 @@ describe('language server over stdio', function () {
     assert.equal((await client.connection.sendRequest<MemoryUsage>(MEMORY_USAGE_REQUEST)).afterFullGc, false);
   });
 
+  it('started as the extension starts it, collects its garbage once the edits stop', async function () {
+    this.timeout(60_000);
+    const { serverExecArgv } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scalelint as { serverExecArgv: string[] };
+    await start({ nodeArgs: serverExecArgv });
+    client.open(file);
+    await client.waitForDiagnostics(file, (diagnostics) => diagnostics.length > 0);
+    const collected = /idle: full garbage collection, heap (\d+) → (\d+) MB/;
+    assert.ok(!client.logs.some((line) => collected.test(line)), 'not while the file is being analysed');
+    // The TypeScript libraries alone leave more garbage than the collector's threshold.
+    await client.waitFor(() => client.logs.some((line) => collected.test(line)), 20_000, () => 'an idle collection in the log');
+    const [, before, after] = collected.exec(client.logs.find((line) => collected.test(line))!)!;
+    assert.ok(Number(after) < Number(before), `${before} → ${after} MB`);
+  });
+
   it('publishes diagnostics with rule code, guidance link and severity for an open fixture', async () => {
     await start();
     client.open(file);

@@ -27,6 +27,7 @@ import type { EngineMessage, Rule } from '../engine/types';
 import { codeActions, FIX_ALL_KIND, type AnalysedDocument } from './code-actions';
 import { SOURCE, toDiagnostic } from './convert';
 import { hoverAt } from './hover';
+import { IdleCollector } from './idle-collector';
 import { DEFAULT_SETTINGS, parseSettings, type Settings } from './settings';
 import { URI } from './uri';
 
@@ -93,6 +94,9 @@ export class ScalelintLanguageServer {
   private scanRequested = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleCollector({
+    collected: (before, after, pauseMs) => this.log('info', `idle: full garbage collection, heap ${megabytes(before)} → ${megabytes(after)} MB in ${Math.round(pauseMs)} ms`),
+  });
   /** Settles when the engines' rules have finished their asynchronous set-up (the SQL parser, say). */
   private ready: Promise<void> = Promise.resolve();
 
@@ -124,10 +128,9 @@ export class ScalelintLanguageServer {
     // Memory after a full collection when the server runs with `--expose-gc` (the benchmark's soak): RSS
     // alone moves with the collector's sizing, not with what the server keeps.
     connection.onRequest(MEMORY_USAGE_REQUEST, (): MemoryUsage => {
-      const collect = (globalThis as { gc?: () => void }).gc;
-      collect?.();
+      const afterFullGc = this.idle.collectNow();
       const usage = process.memoryUsage();
-      return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, afterFullGc: collect !== undefined };
+      return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, afterFullGc };
     });
     connection.onExecuteCommand((params) => {
       if (params.command === ANALYZE_WORKSPACE_COMMAND) return this.scanWorkspace();
@@ -160,6 +163,7 @@ export class ScalelintLanguageServer {
       for (const timer of this.timers.values()) clearTimeout(timer);
       clearTimeout(this.refreshTimer);
       clearTimeout(this.rebuildTimer);
+      this.idle.dispose();
       this.scanRun++;
     });
 
@@ -314,6 +318,7 @@ export class ScalelintLanguageServer {
     if (!engine || !this.settings.enable) return this.remember(this.results, { uri, file, version: document.version, text: document.getText(), findings: [], diagnostics: [], generation: this.generation });
     this.flushOpenTexts();
     const result = engine.analyzeFile(file);
+    this.idle.worked();
     this.logMessages(file, result.messages);
     return this.remember(this.results, { uri, file, version: document.version, text: result.text || document.getText(), findings: result.findings, diagnostics: result.findings.map(toDiagnostic), generation: this.generation });
   }
@@ -327,6 +332,7 @@ export class ScalelintLanguageServer {
     }
     this.flushOpenTexts();
     const result = engine.analyzeFile(file);
+    this.idle.worked();
     this.logMessages(file, result.messages);
     return this.remember(this.closedResults, { uri, file, version: 0, text: result.text, findings: result.findings, diagnostics: result.findings.map(toDiagnostic), generation: this.generation });
   }
@@ -521,6 +527,10 @@ export class ScalelintLanguageServer {
     this.log('error', `internal error in ${what}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     return undefined;
   }
+}
+
+function megabytes(bytes: number): number {
+  return Math.round(bytes / 2 ** 20);
 }
 
 function delay(ms: number): Promise<void> {
