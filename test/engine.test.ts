@@ -321,6 +321,14 @@ describe('engine: parsing and program reuse', function () {
     assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), ['http-source.ts:4 missing-circuit-breaker'], 'the new implementation is on the route');
     engine.setFileText(sourceFile, implementation.replace('implements RateSource ', ''));
     assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), [], 'a class that no longer implements it is not');
+    // Through an abstract base written in the same edit: the base implements the interface, the class extends the base.
+    const throughBase = implementation
+      .replace('implements RateSource ', 'extends BaseRateSource ')
+      .replace('export class', 'export abstract class BaseRateSource implements RateSource {\n  abstract latest(): Promise<unknown>;\n}\nexport class');
+    engine.setFileText(sourceFile, throughBase);
+    assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), ['http-source.ts:7 missing-circuit-breaker'], 'a class below an abstract base that implements it is on the route');
+    engine.setFileText(sourceFile, throughBase.replace('extends BaseRateSource ', ''));
+    assert.deepEqual(lines([engine.analyzeFile(sourceFile)]), [], 'and is not once it leaves the hierarchy');
   });
 
   it('follows a default timeout set in another file through consecutive edits', async function () {

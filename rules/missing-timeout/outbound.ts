@@ -7,7 +7,7 @@ import { importedBinding, wrapperMatches } from '../../server/src/engine/io-reso
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import { RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
-import { filesMentioning, isProjectTree, TreeIndex } from '../../server/src/engine/project-index';
+import { byFileName, filesMentioning, isProjectTree, rawSymbolOf, TreeIndex } from '../../server/src/engine/project-index';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
 
@@ -237,7 +237,7 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
       // The files that mention the name, in path order (deterministic without a pass over every file).
       const mentioning = new Set(filesMentioning(identifier, name));
       mentioning.add(own.compilerNode);
-      trees = [...mentioning].sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+      trees = [...mentioning].sort(byFileName);
     }
     for (const tree of trees) {
       // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
@@ -252,8 +252,7 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
       const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
       if (!file) continue;
       for (const match of matches) {
-        let found = checker.getSymbolAtLocation(match);
-        if (found && found.flags & ts.SymbolFlags.Alias) found = checker.getAliasedSymbol(found);
+        const found = rawSymbolOf(checker, match);
         if (!found) continue;
         let group = bySymbol.get(found);
         if (!group) bySymbol.set(found, (group = []));

@@ -268,15 +268,19 @@ export function filesMentioning(node: Node, name: string): ReadonlySet<ts.Source
   return mentions.lookUp(project, name);
 }
 
-const heritageOfTree = new WeakMap<ts.SourceFile, [string, ts.ClassDeclaration][]>();
-/** Per project: its classes by the names their `implements` and `extends` clauses spell. */
-const heritageIndexes = new WeakMap<Project, NameIndex<ts.ClassDeclaration>>();
+/** A class or interface with `extends` or `implements` clauses: a place an injected type's implementations hang. */
+export type HeritageDeclaration = ts.ClassDeclaration | ts.InterfaceDeclaration;
+
+const heritageOfTree = new WeakMap<ts.SourceFile, [string, HeritageDeclaration][]>();
+/** Per project: its classes and interfaces by the names their `implements` and `extends` clauses spell. */
+const heritageIndexes = new WeakMap<Project, NameIndex<HeritageDeclaration>>();
 
 /**
- * The project's classes whose `implements` or `extends` clause spells `name` (`implements OrderRepository`,
- * `extends repo.Catalog`), by name only: the caller resolves which of them mean its declaration.
+ * The project's classes and interfaces whose `implements` or `extends` clause spells `name` (`implements
+ * OrderRepository`, `extends repo.Catalog`, `interface OrderRepository extends Repository<Order>`), by name
+ * only: the caller resolves which of them mean its declaration.
  */
-export function classesNaming(node: Node, name: string): ReadonlySet<ts.ClassDeclaration> {
+export function declarationsExtending(node: Node, name: string): ReadonlySet<HeritageDeclaration> {
   const project = node.getProject();
   let heritage = heritageIndexes.get(project);
   if (!heritage) heritageIndexes.set(project, (heritage = new NameIndex(heritageOf)));
@@ -284,12 +288,12 @@ export function classesNaming(node: Node, name: string): ReadonlySet<ts.ClassDec
 }
 
 /**
- * Which classes spell `name` in a heritage clause, as text that survives edits (`file#Class` in order): two
- * programs with the same answer have the same implementations of an interface of that name.
+ * Which classes and interfaces spell `name` in a heritage clause, as text that survives edits (`file#Name`
+ * in order): two programs with the same answer have the same implementations of a type of that name.
  */
 export function implementersKey(node: Node, name: string): string {
   const keys: string[] = [];
-  for (const declaration of classesNaming(node, name)) keys.push(`${declaration.getSourceFile().fileName}#${declaration.name?.text ?? ''}`);
+  for (const declaration of declarationsExtending(node, name)) keys.push(`${declaration.getSourceFile().fileName}#${declaration.name?.text ?? ''}`);
   return keys.sort().join('\n');
 }
 
@@ -297,19 +301,19 @@ function mentionsOf(tree: ts.SourceFile, visit: (name: string, tree: ts.SourceFi
   for (const mentioned of identifierNamesOf(tree)) visit(mentioned, tree);
 }
 
-function heritageOf(tree: ts.SourceFile, visit: (name: string, declaration: ts.ClassDeclaration) => void): void {
+function heritageOf(tree: ts.SourceFile, visit: (name: string, declaration: HeritageDeclaration) => void): void {
   for (const [named, declaration] of heritageNamesOf(tree)) visit(named, declaration);
 }
 
-/** Class declarations at the top level and in namespaces (not in function bodies), with each name in their heritage clauses. */
-function heritageNamesOf(tree: ts.SourceFile): [string, ts.ClassDeclaration][] {
+/** Classes and interfaces at the top level and in namespaces (not in function bodies), with each name in their heritage clauses. */
+function heritageNamesOf(tree: ts.SourceFile): [string, HeritageDeclaration][] {
   let found = heritageOfTree.get(tree);
   if (found) return found;
   found = [];
   const visit = (statements: readonly ts.Statement[]): void => {
     for (const statement of statements) {
       if (ts.isModuleDeclaration(statement) && statement.body && ts.isModuleBlock(statement.body)) visit(statement.body.statements);
-      if (!ts.isClassDeclaration(statement) || !statement.heritageClauses) continue;
+      if (!(ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement)) || !statement.heritageClauses) continue;
       for (const clause of statement.heritageClauses) {
         for (const type of clause.types) {
           const expression = type.expression;
@@ -324,6 +328,16 @@ function heritageNamesOf(tree: ts.SourceFile): [string, ts.ClassDeclaration][] {
   return found;
 }
 
+/** Files in path order: what lists them does not then depend on the order an index yields them in. */
+export function byFileName(a: ts.SourceFile, b: ts.SourceFile): number {
+  return a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0;
+}
+
+/** What a raw identifier or name expression means, through an import: for passes over raw trees. */
+export function rawSymbolOf(checker: ts.TypeChecker, node: ts.Node): ts.Symbol | undefined {
+  const symbol = checker.getSymbolAtLocation(node);
+  return symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+}
 
 /** The project's own code: neither a declaration file nor a library's. */
 export function isProjectTree(tree: ts.SourceFile): boolean {

@@ -1,9 +1,9 @@
 // Per-function I/O summaries: what I/O runs when a function runs, directly or through the functions it
 // calls, across files. Computed lazily for the functions a rule asks about, cached, cycle-safe.
-import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts, type Project } from 'ts-morph';
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
-import { classesNaming, mayNameProjectFunction } from './project-index';
+import { byFileName, declarationsExtending, isProjectTree, mayNameProjectFunction, rawSymbolOf, type HeritageDeclaration } from './project-index';
 import { RawKind, wrapCompilerNode } from './rule-kit';
 
 export interface IoPath {
@@ -153,7 +153,7 @@ export function resolveCallees(call: CallExpression, consulted?: Set<string>): F
     if (file.isDeclarationFile() || file.isInNodeModules()) continue;
     const fn = functionOfDeclaration(declaration);
     if (fn) result.push(fn);
-    else if (isInjectedReceiver(callee)) result.push(...implementationsOf(declaration, consulted));
+    else if (isInjectedReceiver(callee)) result.push(...implementationsOf(callee, declaration, consulted));
   }
   return result;
 }
@@ -175,61 +175,95 @@ function isInjectedReceiver(callee: Node): boolean {
  * `Pipeable`), not an injection seam: a call through it is left unresolved rather than fanned out.
  */
 const MAX_IMPLEMENTATIONS = 8;
+/** Interfaces and classes visited between the injected type and its implementations, at most. */
+const MAX_HERITAGE = 32;
+
+interface Implementations {
+  functions: FunctionLike[];
+  /** Names of the types the walk went through: a class naming any of them in its heritage can change the answer. */
+  names: string[];
+}
+
 /** Per program: the classes bound to an interface can change in any file, so answers last one program. */
-const implementationCache = new WeakMap<ts.Program, Map<ts.Node, FunctionLike[]>>();
+const implementationCache = new WeakMap<ts.Program, Map<ts.Node, Map<string, Implementations>>>();
 
 /**
- * `this.orders.findById(id)` where `orders: OrderRepository` is an interface (bound by an injection token):
- * the methods of that name in the project's classes that implement it, or that extend the abstract class
- * declaring it. One of them runs; which one is decided at run time, so each is followed.
+ * `this.orders.findById(id)` where `orders: OrderRepository` is an interface (bound by an injection token) or
+ * an abstract class: the methods that run for it in the project's concrete classes below that type, through
+ * interfaces that extend it and abstract bases (`class PgOrders extends SqlRepository implements
+ * OrderRepository`), including a method such a class inherits. One of them runs; which one is decided at
+ * run time, so each is followed.
  */
-function implementationsOf(declaration: Node, consulted?: Set<string>): FunctionLike[] {
+function implementationsOf(callee: Node, declaration: Node, consulted?: Set<string>): FunctionLike[] {
   const member = declaration.compilerNode;
   const owner = member.parent;
   const isInterfaceMember = (ts.isMethodSignature(member) || ts.isPropertySignature(member)) && ts.isInterfaceDeclaration(owner);
-  const isAbstractMember =
-    (ts.isMethodDeclaration(member) || ts.isPropertyDeclaration(member)) && ts.isClassDeclaration(owner) && (ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Abstract) !== 0;
-  if (!isInterfaceMember && !isAbstractMember) return [];
-  const ownerName = (owner as ts.InterfaceDeclaration | ts.ClassDeclaration).name;
-  const memberName = member.name && ts.isIdentifier(member.name) ? member.name.text : undefined;
-  if (!ownerName || !memberName) return [];
-  consulted?.add(ownerName.text);
-  const candidates = classesNaming(declaration, ownerName.text);
-  if (candidates.size === 0) return [];
+  const isAbstractMember = (ts.isMethodDeclaration(member) || ts.isPropertyDeclaration(member)) && ts.isClassDeclaration(owner) && isAbstract(member);
+  const name = (member as ts.NamedDeclaration).name;
+  const memberName = name && ts.isIdentifier(name) ? name.text : undefined;
+  if ((!isInterfaceMember && !isAbstractMember) || !memberName) return [];
   const project = declaration.getProject();
   const program = project.getProgram().compilerObject;
-  let cache = implementationCache.get(program);
-  if (!cache) implementationCache.set(program, (cache = new Map()));
-  const cached = cache.get(member);
-  if (cached) return cached;
   const checker = program.getTypeChecker();
-  const ownerSymbol = checker.getSymbolAtLocation(ownerName);
-  const heritage = isInterfaceMember ? ts.SyntaxKind.ImplementsKeyword : ts.SyntaxKind.ExtendsKeyword;
-  const classes = [...candidates].filter((candidate) =>
-    candidate.heritageClauses?.some((clause) => clause.token === heritage && clause.types.some((type) => resolvedSymbol(checker, type.expression) === ownerSymbol)),
-  );
-  const found: FunctionLike[] = [];
-  if (classes.length <= MAX_IMPLEMENTATIONS) {
-    // In path and source order: the first implementation shown in a chain does not depend on the index's order.
-    classes.sort((a, b) => compareStrings(a.getSourceFile().fileName, b.getSourceFile().fileName) || a.pos - b.pos);
-    for (const implementation of classes) {
-      const method = implementation.members.find((candidate) => candidate.name && ts.isIdentifier(candidate.name) && candidate.name.text === memberName);
-      const file = method && project.getSourceFile(implementation.getSourceFile().fileName);
-      const fn = file && method && functionOfDeclaration(wrapCompilerNode(file, method));
-      if (fn) found.push(fn);
+  // From the receiver's own type when the project declares it (`orders: OrderRepository`, whose `findById`
+  // comes from `Repository<T>`): the implementations of the other repositories never run here.
+  const root = seamOf(checker, (callee.compilerNode as ts.PropertyAccessExpression).expression) ?? (owner as HeritageDeclaration);
+  let byMember = implementationCache.get(program);
+  if (!byMember) implementationCache.set(program, (byMember = new Map()));
+  let byName = byMember.get(root);
+  if (!byName) byMember.set(root, (byName = new Map()));
+  let found = byName.get(memberName);
+  if (!found) byName.set(memberName, (found = walkImplementations(project, checker, declaration, root, memberName)));
+  for (const name of found.names) consulted?.add(name);
+  return found.functions;
+}
+
+function walkImplementations(project: Project, checker: ts.TypeChecker, anchor: Node, root: HeritageDeclaration, memberName: string): Implementations {
+  const names: string[] = [];
+  const seams: HeritageDeclaration[] = [root];
+  const concrete: ts.ClassDeclaration[] = [];
+  for (let index = 0; index < seams.length && seams.length <= MAX_HERITAGE; index++) {
+    const seam = seams[index];
+    if (!seam.name) continue;
+    names.push(seam.name.text);
+    const symbol = rawSymbolOf(checker, seam.name);
+    for (const candidate of declarationsExtending(anchor, seam.name.text)) {
+      if (seams.includes(candidate)) continue;
+      if (!candidate.heritageClauses?.some((clause) => clause.types.some((type) => rawSymbolOf(checker, type.expression) === symbol))) continue;
+      seams.push(candidate);
+      if (ts.isClassDeclaration(candidate) && !isAbstract(candidate)) concrete.push(candidate);
     }
   }
-  cache.set(member, found);
-  return found;
+  const functions: FunctionLike[] = [];
+  if (concrete.length > MAX_IMPLEMENTATIONS || seams.length > MAX_HERITAGE) return { functions, names };
+  // In path and source order: the first implementation shown in a chain does not depend on the index's order.
+  concrete.sort((a, b) => byFileName(a.getSourceFile(), b.getSourceFile()) || a.pos - b.pos);
+  for (const implementation of concrete) {
+    const classSymbol = implementation.name && checker.getSymbolAtLocation(implementation.name);
+    // The member as the class has it: its own, or the one it inherits from a base class.
+    const property = classSymbol && checker.getPropertyOfType(checker.getDeclaredTypeOfSymbol(classSymbol), memberName);
+    for (const method of property?.declarations ?? []) {
+      const file = isProjectTree(method.getSourceFile()) ? project.getSourceFile(method.getSourceFile().fileName) : undefined;
+      const fn = file && functionOfDeclaration(wrapCompilerNode(file, method));
+      if (fn && !functions.includes(fn)) functions.push(fn);
+    }
+  }
+  return { functions, names };
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** The project's interface or abstract class a receiver is declared as, if that is what it is. */
+function seamOf(checker: ts.TypeChecker, receiver: ts.Expression): HeritageDeclaration | undefined {
+  const type = checker.getTypeAtLocation(receiver);
+  const symbol = type.aliasSymbol ?? type.getSymbol();
+  for (const declaration of symbol?.declarations ?? []) {
+    if (!isProjectTree(declaration.getSourceFile())) continue;
+    if (ts.isInterfaceDeclaration(declaration) || (ts.isClassDeclaration(declaration) && isAbstract(declaration))) return declaration;
+  }
+  return undefined;
 }
 
-function resolvedSymbol(checker: ts.TypeChecker, expression: ts.Node): ts.Symbol | undefined {
-  const symbol = checker.getSymbolAtLocation(expression);
-  return symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+function isAbstract(node: ts.Declaration): boolean {
+  return (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Abstract) !== 0;
 }
 
 /** False when `nameNode` is a name that no project function, method, class or import binding bears. */
