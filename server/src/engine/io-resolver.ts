@@ -82,21 +82,25 @@ export class IoResolver {
     if (!Node.isPropertyAccessExpression(callee)) return undefined;
     const name = callee.getName();
     if (!IO_NAMES.has(name)) return undefined;
-    const queues = IO_CLIENTS.filter((spec) => spec.queues && mayUseModules(call, spec.modules));
+    // Each queue with the client whose command table it queues (a pipeline queues what its client sends).
+    const queues = IO_CLIENTS.flatMap((queue) => {
+      if (!queue.queues || !mayUseModules(call, queue.modules)) return [];
+      const client = IO_CLIENTS.find((spec) => spec.library === queue.library && !spec.queues && spec.methods[name]);
+      return client ? [{ queue, client }] : [];
+    });
     // `arr.map()`, `res.json()`: no queueing client has such a command, so no type query.
-    if (!queues.some((queue) => IO_CLIENTS.some((spec) => spec.library === queue.library && !spec.queues && spec.methods[name]))) return undefined;
+    if (queues.length === 0) return undefined;
     const receiver = callee.getExpression();
     const origin = originOf(receiver);
     if (!origin) return undefined;
     const modules = new Set([...origin.modules].map(normalizeModule));
-    const queue = queues.find((spec) =>
-      spec.modules.some((m) => modules.has(normalizeModule(m))) &&
-      (origin.via === 'type' ? spec.receiverTypes?.some((t) => origin.typeNames.has(t)) : origin.path.some((step) => QUEUE_STEPS.has(step))),
+    const found = queues.find(({ queue }) =>
+      queue.modules.some((m) => modules.has(normalizeModule(m))) &&
+      (origin.via === 'type' ? queue.receiverTypes?.some((t) => origin.typeNames.has(t)) : origin.path.some((step) => QUEUE_STEPS.has(step))),
     );
-    if (!queue || queue.methods[name]) return undefined;
-    // The command table is the client's own: a pipeline queues the commands its client sends.
-    const client = IO_CLIENTS.find((spec) => spec.library === queue.library && !spec.queues && spec.methods[name]);
-    if (!client) return undefined;
+    // The queue's own methods (`exec`, `discard`) are classify()'s business.
+    if (!found || found.queue.methods[name]) return undefined;
+    const { client } = found;
     return { ...this.toIoCall(call, client.library, client.methods[name], name, origin.via, receiver), batched: true, queued: true };
   }
 
