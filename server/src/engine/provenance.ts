@@ -63,10 +63,40 @@ export function originOf(expression: Node): Origin | undefined {
 
 function safeType(node: Node): Type | undefined {
   try {
-    return node.getType();
+    return constructedClassType(node) ?? node.getType();
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `redis` where `const redis = new Redis(url, options)` (or a `readonly` property so initialised): the
+ * class's own type, read from its declaration. Asking the checker for the variable's type makes it choose
+ * among the constructor's overloads (ioredis has a dozen), and in the editor a new checker does that
+ * again after every edit, for a client declared once in a file that did not change.
+ */
+function constructedClassType(node: Node): Type | undefined {
+  if (!Node.isIdentifier(node) && !Node.isPropertyAccessExpression(node)) return undefined;
+  const declarations = aliasedSymbol(node.getSymbol())?.getDeclarations();
+  if (declarations?.length !== 1) return undefined;
+  const [declaration] = declarations;
+  const isConstant =
+    (Node.isVariableDeclaration(declaration) && (declaration.getVariableStatement()?.getDeclarationKind() === 'const' || declaration.getParent().getFlags() & ts.NodeFlags.Const)) ||
+    (Node.isPropertyDeclaration(declaration) && declaration.isReadonly());
+  if (!isConstant || declaration.getTypeNode()) return undefined;
+  let initializer = declaration.getInitializer();
+  while (initializer && Node.isParenthesizedExpression(initializer)) initializer = initializer.getExpression();
+  if (!initializer || !Node.isNewExpression(initializer)) return undefined;
+  const constructor = aliasedSymbol(initializer.getExpression().getSymbol());
+  const constructorDeclarations = constructor?.getDeclarations() ?? [];
+  // A class (merged with an interface, as declaration files do): every construct signature makes its instance.
+  // A variable with construct signatures may return anything; the checker answers that.
+  if (!constructorDeclarations.some(Node.isClassDeclaration) || !constructorDeclarations.every((d) => Node.isClassDeclaration(d) || Node.isInterfaceDeclaration(d))) return undefined;
+  return constructor!.getDeclaredType();
+}
+
+function aliasedSymbol(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
+  return symbol?.isAlias() ? symbol.getAliasedSymbol() ?? symbol : symbol;
 }
 
 export function typeOrigin(type: Type | undefined, depth: number): Origin | undefined {
