@@ -1,8 +1,8 @@
 // Gives memory back once the user stops typing. Every edit builds a program and checker whose garbage
 // outlives the young generation, so V8 lets the old generation grow to over a gigabyte before it
-// collects it, and an idle process never runs that collection by itself. tsserver does the same
-// (its GcTimer): one full collection a few seconds after the last piece of work, when `global.gc` is
-// exposed (the extension starts the server with `--expose-gc`).
+// collects it, and an idle process never runs that collection by itself. tsserver does likewise (its
+// GcTimer): a full collection a few seconds after the last piece of work, when `global.gc` is exposed
+// (the extension starts the server with `--expose-gc`).
 
 /** Quiet time after the last analysis before collecting. */
 export const IDLE_COLLECT_MS = 5_000;
