@@ -75,7 +75,7 @@ function safeType(node: Node): Type | undefined {
  * among the constructor's overloads (ioredis has a dozen), and in the editor a new checker does that
  * again after every edit, for a client declared once in a file that did not change.
  */
-function constructedClassType(node: Node): Type | undefined {
+export function constructedClassType(node: Node): Type | undefined {
   if (!Node.isIdentifier(node) && !Node.isPropertyAccessExpression(node)) return undefined;
   const declarations = aliasedSymbol(node.getSymbol())?.getDeclarations();
   if (declarations?.length !== 1) return undefined;
@@ -89,9 +89,10 @@ function constructedClassType(node: Node): Type | undefined {
   if (!initializer || !Node.isNewExpression(initializer)) return undefined;
   const constructor = aliasedSymbol(initializer.getExpression().getSymbol());
   const constructorDeclarations = constructor?.getDeclarations() ?? [];
-  // A class (merged with an interface, as declaration files do): every construct signature makes its instance.
-  // A variable with construct signatures may return anything; the checker answers that.
-  if (!constructorDeclarations.some(Node.isClassDeclaration) || !constructorDeclarations.every((d) => Node.isClassDeclaration(d) || Node.isInterfaceDeclaration(d))) return undefined;
+  // A class (merged with an interface or a namespace, as declaration files do): every construct signature
+  // makes its instance. A variable with construct signatures (lib's `Map`) may return anything; the checker answers that.
+  const classLike = (d: Node) => Node.isClassDeclaration(d) || Node.isInterfaceDeclaration(d) || Node.isModuleDeclaration(d);
+  if (!constructorDeclarations.some(Node.isClassDeclaration) || !constructorDeclarations.every(classLike)) return undefined;
   return constructor!.getDeclaredType();
 }
 
