@@ -167,8 +167,9 @@ interface FileFacts {
   /** The program generation (see programChange) these facts were last found valid in. */
   checkedIn?: number;
   /**
-   * Interfaces whose implementations the edges were resolved to, with `implementersKey` at the time: a class
-   * implementing one can appear in a file these facts do not otherwise depend on.
+   * The types (interfaces, abstract bases, the classes between) walked to resolve the edges to
+   * implementations, with `implementersKey` at the time: a class extending one can appear in a file these
+   * facts do not otherwise depend on.
    */
   implementers?: Map<string, string>;
 }
@@ -349,7 +350,7 @@ function every<T>(items: Iterable<T>, test: (item: T) => boolean): boolean {
   return true;
 }
 
-/** False when a class implementing an interface the facts resolved calls through has appeared, gone or been renamed. */
+/** False when a class or interface naming a type the facts resolved calls through has appeared, gone or been renamed. */
 function sameImplementers(file: SourceFile, facts: FileFacts): boolean {
   if (!facts.implementers) return true;
   for (const [name, key] of facts.implementers) if (implementersKey(file, name) !== key) return false;
