@@ -5,6 +5,7 @@ import { CallExpression, Node, Project, SyntaxKind, ts } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
+import { symbolOfName } from '../../server/src/engine/provenance';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import { RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
 import { byFileName, filesMentioning, isProjectTree, rawSymbolOf, TreeIndex } from '../../server/src/engine/project-index';
@@ -133,8 +134,7 @@ export function setsAnyOf(expression: Node | undefined, keys: readonly string[],
   }
   if (Node.isIdentifier(node) || Node.isPropertyAccessExpression(node)) {
     if (node.getText() === 'undefined') return 'no';
-    let symbol = (Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol();
-    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+    const symbol = symbolOfName(node);
     const declarations = symbol?.getDeclarations() ?? [];
     if (declarations.length !== 1) return 'unknown';
     const [declaration] = declarations;
@@ -316,8 +316,7 @@ export function creationOf(node: Node | undefined, depth = 0): Node | undefined 
   while (Node.isParenthesizedExpression(current) || Node.isAwaitExpression(current) || Node.isNonNullExpression(current)) current = current.getExpression();
   if (Node.isCallExpression(current) || Node.isNewExpression(current)) return current;
   if (Node.isIdentifier(current) || Node.isPropertyAccessExpression(current)) {
-    let symbol = (Node.isPropertyAccessExpression(current) ? current.getNameNode() : current).getSymbol();
-    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+    const symbol = symbolOfName(current);
     for (const declaration of symbol?.getDeclarations() ?? []) {
       if (Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration) || Node.isPropertyAssignment(declaration)) {
         const initializer = declaration.getInitializer();
@@ -330,9 +329,7 @@ export function creationOf(node: Node | undefined, depth = 0): Node | undefined 
 
 /** The name a variable or property was declared with, to look for `name.defaults.timeout = …`. */
 export function declaredNameOf(node: Node): { name: string; file: string } | undefined {
-  let symbol = (Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol();
-  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
-  const declaration = symbol?.getDeclarations()[0];
+  const declaration = symbolOfName(node)?.getDeclarations()[0];
   if (!declaration || declaration.getSourceFile().isInNodeModules()) return undefined;
   if (Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration)) return { name: declaration.getName(), file: declaration.getSourceFile().getFilePath() };
   return undefined;

@@ -9,7 +9,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
-import { normalizeModule, originOf } from '../../server/src/engine/provenance';
+import { normalizeModule, originOf, symbolOfName } from '../../server/src/engine/provenance';
 import { callsIn, decoratorName, excerpt } from '../../server/src/engine/rule-kit';
 import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
@@ -110,9 +110,7 @@ function reportPointFree(context: RuleContext, call: CallExpression, smallCollec
 
 /** The project functions a name refers to: declarations with bodies, and consts bound to function literals. */
 function namedFunctions(reference: Node): FunctionLike[] {
-  const nameNode = Node.isPropertyAccessExpression(reference) ? reference.getNameNode() : reference;
-  let symbol = nameNode.getSymbol();
-  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  const symbol = symbolOfName(reference);
   const result: FunctionLike[] = [];
   for (const declaration of symbol?.getDeclarations() ?? []) {
     const file = declaration.getSourceFile();

@@ -77,7 +77,7 @@ function safeType(node: Node): Type | undefined {
  */
 export function constructedClassType(node: Node): Type | undefined {
   if (!Node.isIdentifier(node) && !Node.isPropertyAccessExpression(node)) return undefined;
-  const declarations = aliasedSymbol(node.getSymbol())?.getDeclarations();
+  const declarations = throughAlias(node.getSymbol())?.getDeclarations();
   if (declarations?.length !== 1) return undefined;
   const [declaration] = declarations;
   const isConstant =
@@ -87,7 +87,7 @@ export function constructedClassType(node: Node): Type | undefined {
   let initializer = declaration.getInitializer();
   while (initializer && Node.isParenthesizedExpression(initializer)) initializer = initializer.getExpression();
   if (!initializer || !Node.isNewExpression(initializer)) return undefined;
-  const constructor = aliasedSymbol(initializer.getExpression().getSymbol());
+  const constructor = throughAlias(initializer.getExpression().getSymbol());
   const constructorDeclarations = constructor?.getDeclarations() ?? [];
   // A class (merged with an interface or a namespace, as declaration files do): every construct signature
   // makes its instance. A variable with construct signatures (lib's `Map`) may return anything; the checker answers that.
@@ -96,7 +96,13 @@ export function constructedClassType(node: Node): Type | undefined {
   return constructor!.getDeclaredType();
 }
 
-function aliasedSymbol(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
+/** What a name, or the name of `a.b`, means, through an import: the ts-morph twin of project-index's `rawSymbolOf`. */
+export function symbolOfName(node: Node): MorphSymbol | undefined {
+  return throughAlias((Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol());
+}
+
+/** The symbol an import alias stands for; any other symbol as it is. */
+export function throughAlias(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
   return symbol?.isAlias() ? symbol.getAliasedSymbol() ?? symbol : symbol;
 }
 

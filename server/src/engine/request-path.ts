@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
-import { importOrigin, normalizeModule, originOf, type Origin } from './provenance';
+import { importOrigin, normalizeModule, originOf, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
@@ -431,9 +431,7 @@ function constructorsOf(node: NewExpression): FunctionLike[] {
 function resolvedSymbol(node: Node) {
   const nameNode = Node.isPropertyAccessExpression(node) ? node.getNameNode() : node;
   if (!mayBeProjectCall(nameNode)) return undefined;
-  let symbol = nameNode.getSymbol();
-  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
-  return symbol;
+  return throughAlias(nameNode.getSymbol());
 }
 
 function isLibraryFile(file: SourceFile): boolean {

@@ -3,6 +3,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts, type Project } from 'ts-morph';
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
+import { throughAlias } from './provenance';
 import { byFileName, declarationsExtending, isProjectTree, mayNameProjectFunction, rawSymbolOf, type HeritageDeclaration } from './project-index';
 import { RawKind, wrapCompilerNode } from './rule-kit';
 
@@ -141,8 +142,7 @@ export function resolveCallees(call: CallExpression, consulted?: Set<string>): F
   if (!mayBeProjectCall(nameNode)) return [];
   let symbol;
   try {
-    symbol = nameNode.getSymbol();
-    if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+    symbol = throughAlias(nameNode.getSymbol());
   } catch {
     return [];
   }

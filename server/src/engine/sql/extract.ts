@@ -5,7 +5,7 @@
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, VariableDeclarationKind } from 'ts-morph';
 import { nodesIn, RawKind } from '../rule-kit';
 import type { IoResolver } from '../io-resolver';
-import { originOf } from '../provenance';
+import { originOf, symbolOfName } from '../provenance';
 
 export type SqlDialect = 'postgres' | 'mysql';
 
@@ -239,9 +239,7 @@ function unwrapExpression(node: Node): Node {
 
 /** `const QUERY = '...'` (here or imported): the initializer, when the binding is a const. */
 function constInitializer(expression: Node): Node | undefined {
-  const nameNode = Node.isPropertyAccessExpression(expression) ? expression.getNameNode() : expression;
-  let symbol = nameNode.getSymbol();
-  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  const symbol = symbolOfName(expression);
   for (const declaration of symbol?.getDeclarations() ?? []) {
     if (Node.isVariableDeclaration(declaration)) {
       const list = declaration.getParent();
