@@ -19,12 +19,12 @@ const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number).fil
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 /** Runs a command and returns wall seconds and peak RSS (MB), from GNU time when present. */
-function measure(command, args, cwd) {
+function measure(command, args, cwd, env = {}) {
   const started = process.hrtime.bigint();
   const hasTime = existsSync(TIME);
   const result = hasTime
-    ? spawnSync(TIME, ['-f', '__RSS_KB=%M', command, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 30 })
-    : spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 });
+    ? spawnSync(TIME, ['-f', '__RSS_KB=%M', command, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30 });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const rss = hasTime ? Number(/__RSS_KB=(\d+)/.exec(result.stderr ?? '')?.[1] ?? NaN) / 1024 : NaN;
   return { wall, rss, status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -89,6 +89,12 @@ for (const size of process.env.BENCH_CLI === '0' ? [] : sizes) {
 const effect = process.env.BENCH_CLI === '0' ? undefined : prepareEffect();
 if (effect) projects.push(effect);
 
+// The CLI keeps a V8 code cache (server/src/cli/launch.ts). The benchmark's own, emptied here: the first
+// scalelint run compiles and writes it, the later ones use it, as on a developer's machine or a CI runner
+// that keeps ~/.cache. Runs without it (`uncached`) are reported below the table.
+const compileCache = path.join(WORK, 'compile-cache');
+rmSync(compileCache, { recursive: true, force: true });
+
 const rows = [];
 for (const project of projects) {
   const files = fileCount(project.dir);
@@ -96,30 +102,32 @@ for (const project of projects) {
   // `src`, the files tsc and ESLint check: not the ESLint config this script writes into the project.
   const config = eslintConfig(project.dir);
   const tools = {
-    scalelint: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src']],
+    scalelint: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src'], { SCALELINT_COMPILE_CACHE: compileCache }],
+    uncached: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src'], { SCALELINT_COMPILE_CACHE: '0' }],
     typescript: [process.execPath, [tsc, '--noEmit', '-p', path.join(project.dir, 'tsconfig.json')]],
     typed: [process.execPath, [eslint, '--no-config-lookup', '-c', config, '--no-warn-ignored', 'src']],
   };
   // Rounds in rotating order, median per tool: the first tool of a round reads the files from disk (this
   // machine's page cache is reclaimed eagerly) and the others from memory, so a fixed order favours
   // whichever runs later.
-  const runs = { scalelint: [], typescript: [], typed: [] };
+  const runs = { scalelint: [], uncached: [], typescript: [], typed: [] };
   const names = Object.keys(tools);
   for (let round = 0; round < ROUNDS; round++) {
     for (let index = 0; index < names.length; index++) {
       const name = names[(round + index) % names.length];
-      runs[name].push(measure(tools[name][0], tools[name][1], project.dir));
+      runs[name].push(measure(tools[name][0], tools[name][1], project.dir, tools[name][2]));
     }
   }
   const scalelint = median(runs.scalelint);
   const typescript = median(runs.typescript);
   const typed = median(runs.typed);
+  const uncached = median(runs.uncached);
   if (scalelint.status === 2) process.stderr.write(`bench: scalelint failed on ${project.name}: ${scalelint.stderr.slice(0, 500)}\n`);
   // A file stopped by its analysis budget skipped rules: its time is not comparable, say so.
   const stopped = (scalelint.stdout.match(/"ruleId":"analysis-budget"/g) ?? []).length;
   if (stopped > 0) process.stderr.write(`bench: scalelint stopped ${stopped} file(s) of ${project.name} at analysisBudgetMs; their remaining rules did not run\n`);
   if (typed.status === 2) process.stderr.write(`bench: eslint failed on ${project.name}: ${typed.stderr.slice(0, 500)}\n`);
-  rows.push({ project: project.name, files, scalelint, typescript, typed });
+  rows.push({ project: project.name, files, scalelint, typescript, typed, uncached });
 }
 
 const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -161,6 +169,10 @@ const latency = await measureEditLatency({
 console.log(`\nscalelint benchmark (median of ${ROUNDS} runs per tool, rotating order) — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
 console.log(lines.join('\n'));
 console.log(`\nscaling: ${scaling || 'n/a'}`);
+if (rows.length > 0) {
+  const uncached = rows.map((row) => `${row.project} ${fmt(row.uncached.wall)} s (${fmt(row.uncached.wall / row.typescript.wall)}× tsc)`).join('; ');
+  console.log(`scalelint without its code cache (SCALELINT_COMPILE_CACHE=0, median in the same rotation): ${uncached}`);
+}
 console.log(
   `LSP start-up workspace scan (${editSize} files): ${fmt(latency.scanSeconds, 1)} s; ` +
     `edit latency after it (${latency.edits} edits): p50 ${fmt(latency.p50, 1)} ms, p95 ${fmt(latency.p95, 1)} ms, max ${fmt(latency.max, 1)} ms; ` +

@@ -158,6 +158,7 @@ async function lint(paths: string[], options: CliOptions, io: CliIo): Promise<nu
   const files = await engine.collect(paths, messages);
   await engine.ready;
   const analysed = engine.analyzeFiles(files, progress?.update);
+  filesAnalysed += analysed.length;
   messages.push(...engine.projectMessages);
   progress?.done();
   if (!reportMessages(messages, analysed, cwd, io)) return EXIT_ERROR;
@@ -383,15 +384,24 @@ class Progress {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Files analysed by this process: the launcher caches compiled code only after a run that analysed some. */
+let filesAnalysed = 0;
+
+/** Runs the CLI on this process's arguments and sets its exit code; resolves with whether it analysed any file. */
+export function run(): Promise<boolean> {
+  return main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      return filesAnalysed > 0;
     },
     (error: unknown) => {
       process.stderr.write(`scalelint: internal error: ${(error as Error).message}\n`);
       if (process.env.SCALELINT_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
       process.exitCode = EXIT_ERROR;
+      return false;
     },
   );
 }
+
+// Run directly (out/…/main.js); the shipped command starts through launch.ts.
+if (require.main === module) void run();
