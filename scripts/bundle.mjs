@@ -2,27 +2,12 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { common, importMetaBanner, rememberCreateOptions } from './bundle-config.mjs';
 import { createRequire } from 'node:module';
 
-const importMetaBanner = "const __scalelintImportMetaUrl = require('url').pathToFileURL(__filename).href;";
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  sourcemap: true,
-  logLevel: 'warning',
-  legalComments: 'none',
-  // jsonc-parser's UMD build hides its requires from the bundler; its ESM build does not.
-  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
-  // ESM-only dependencies (fdir, under tinyglobby) read import.meta.url; give the CJS bundle one.
-  define: { 'import.meta.url': '__scalelintImportMetaUrl' },
-};
-
 await Promise.all([
-  build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli-main.js', external: ['pg-native'], banner: { js: importMetaBanner } }),
-  build({ ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', banner: { js: importMetaBanner } }),
+  build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli-main.js', external: ['pg-native'], banner: { js: importMetaBanner }, plugins: [rememberCreateOptions] }),
+  build({ ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', banner: { js: importMetaBanner }, plugins: [rememberCreateOptions] }),
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
 ]);
 // ASCII only: one character above U+00FF (a `→` in a comment) makes V8 hold a script's whole source as

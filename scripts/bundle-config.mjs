@@ -1,0 +1,57 @@
+// How the bundles are built: scripts/bundle.mjs for dist/, and the test that bundles the engine to check
+// the TypeScript patch below.
+import { readFile } from 'node:fs/promises';
+
+export const importMetaBanner = "const __scalelintImportMetaUrl = require('url').pathToFileURL(__filename).href;";
+
+export const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+  // jsonc-parser's UMD build hides its requires from the bundler; its ESM build does not.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+  // ESM-only dependencies (fdir, under tinyglobby) read import.meta.url; give the CJS bundle one.
+  define: { 'import.meta.url': '__scalelintImportMetaUrl' },
+};
+
+/**
+ * TypeScript builds a new program after every edit in the editor and, reusing each of the old program's
+ * 2,200 files, first works out the file's parse options again: under `module: node16/nodenext` that is a
+ * package.json scope walk per file, 6 of an edit's 13-17 ms in the benchmark's workspace, for answers
+ * that cannot change while the module resolution cache they come from lives (the engine starts a new one
+ * when files are added or removed, a new project when a tsconfig changes). The options are remembered on
+ * that cache, per file and per setting they depend on. A closure inside createProgram, so no host or
+ * cache can answer in its place: the bundled TypeScript is patched, and the build fails if the function
+ * is no longer there as written.
+ */
+const CREATE_OPTIONS = `  function getCreateSourceFileOptions(fileName, moduleResolutionCache2, host2, options2) {
+    const result = getImpliedNodeFormatForFileWorker(`;
+const CREATE_OPTIONS_REMEMBERED = `  function getCreateSourceFileOptions(fileName, moduleResolutionCache2, host2, options2) {
+    const settings = [host2, currentDirectory, getEmitScriptTarget(options2), getEmitModuleResolutionKind(options2), options2.module, options2.moduleDetection, options2.jsx, host2.jsDocParsingMode];
+    let remembered = moduleResolutionCache2 && moduleResolutionCache2.scalelintCreateOptions;
+    if (!remembered || remembered.settings.some((setting, index) => setting !== settings[index])) {
+      remembered = { settings, byFile: new Map() };
+      if (moduleResolutionCache2) moduleResolutionCache2.scalelintCreateOptions = remembered;
+    }
+    const known = remembered.byFile.get(fileName);
+    if (known) return known;
+    const created = getCreateSourceFileOptionsAnew(fileName, moduleResolutionCache2, host2, options2);
+    remembered.byFile.set(fileName, created);
+    return created;
+  }
+  function getCreateSourceFileOptionsAnew(fileName, moduleResolutionCache2, host2, options2) {
+    const result = getImpliedNodeFormatForFileWorker(`;
+export const rememberCreateOptions = {
+  name: 'typescript-remembers-create-options',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]@ts-morph[\\/]common[\\/]dist[\\/]typescript\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (text.split(CREATE_OPTIONS).length !== 2) throw new Error(`${args.path}: getCreateSourceFileOptions is not as scripts/bundle.mjs expects; update the patch`);
+      return { contents: text.replace(CREATE_OPTIONS, CREATE_OPTIONS_REMEMBERED), loader: 'js' };
+    });
+  },
+};

@@ -1,0 +1,105 @@
+// The TypeScript bundled into the CLI and the language server remembers each file's parse options across
+// programs (scripts/bundle-config.mjs). Through edits and an added file, every file of every program must
+// get the module format and package.json scope a fresh program gives it: checked on the engine's own
+// project loading, bundled with the patch as dist/ is.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+import type { ts } from 'ts-morph';
+import type * as ProjectModule from '../server/src/engine/project';
+import { ARTIFACTS, REPO_ROOT } from './harness';
+
+type FileFacts = [fileName: string, format: ts.ResolutionMode, scope: string | undefined, locations: string | undefined];
+
+function factsOf(program: ts.Program): FileFacts[] {
+  return program
+    .getSourceFiles()
+    .map((file): FileFacts => {
+      const withScope = file as ts.SourceFile & { packageJsonScope?: { packageDirectory: string }; packageJsonLocations?: readonly string[] };
+      return [file.fileName, file.impliedNodeFormat, withScope.packageJsonScope?.packageDirectory, withScope.packageJsonLocations?.join(',')];
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+describe('the bundled TypeScript remembers parse options across programs', function () {
+  this.timeout(180_000);
+  let patched: typeof ProjectModule;
+  let root: string;
+
+  before(async () => {
+    const work = path.join(ARTIFACTS, 'typescript-patch');
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    const entry = path.join(work, 'entry.js');
+    fs.writeFileSync(entry, `module.exports = require(${JSON.stringify(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine', 'project.js'))});\n`);
+    const esbuild = await import('esbuild');
+    const config = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundle-config.mjs')).href)) as { common: object; importMetaBanner: string; rememberCreateOptions: Plugin };
+    const outfile = path.join(work, 'project.js');
+    await esbuild.build({ ...config.common, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, banner: { js: config.importMetaBanner }, plugins: [config.rememberCreateOptions] });
+    assert.match(fs.readFileSync(outfile, 'utf8'), /scalelintCreateOptions/);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    patched = require(outfile) as typeof ProjectModule;
+
+    // CommonJS at the root, ESM below a package.json of type module, and the extensions that fix a format.
+    root = path.join(work, 'project');
+    const files: Record<string, string> = {
+      'package.json': JSON.stringify({ name: 'patch-check', type: 'commonjs' }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, include: ['src/**/*'] }),
+      'src/orders.ts': "import { Pool } from 'pg';\nconst pool = new Pool();\nexport async function order(id: string) {\n  return pool.query('SELECT * FROM orders WHERE id = $1', [id]);\n}\n",
+      'src/esm/package.json': JSON.stringify({ type: 'module' }),
+      'src/esm/report.ts': "import { order } from '../orders.js';\nexport async function report(ids: string[]) {\n  for (const id of ids) await order(id);\n}\n",
+      'src/loader.mts': "export const loaded = await Promise.resolve(1);\n",
+      'src/legacy.cts': 'export const legacy = 1;\n',
+    };
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+      fs.writeFileSync(path.join(root, name), text);
+    }
+  });
+
+  it('gives every file of every program the format and scope a fresh program gives it', () => {
+    const workspace = new patched.Workspace(root);
+    const orders = path.join(root, 'src', 'orders.ts');
+    const report = path.join(root, 'src', 'esm', 'report.ts');
+    workspace.sourceFile(orders);
+    const project = workspace.projectFor(orders).project;
+    let before = project.getProgram().compilerObject;
+    const scopes = new Map(factsOf(before).map(([name, , scope]) => [path.basename(name), scope]));
+    assert.equal(scopes.get('orders.ts'), root);
+    assert.equal(scopes.get('report.ts'), path.join(root, 'src', 'esm'));
+
+    const edits: [string, string][] = [
+      [orders, '// edit 1\n'],
+      [report, '// edit 2\n'],
+      [orders, '// edit 3\n'],
+      // A file added: the engine starts a new module resolution cache, and the patch a new memo.
+      [path.join(root, 'src', 'esm', 'added.ts'), "export const added = 'x';\n"],
+      [report, '// edit 4\n'],
+    ];
+    type WithLocations = ts.SourceFile & { packageJsonLocations?: readonly string[] };
+    let remembered = 0;
+    for (const [file, prefix] of edits) {
+      const locationsBefore = new Map(before.getSourceFiles().map((tree) => [tree.fileName, (tree as WithLocations).packageJsonLocations]));
+      const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      const text = prefix + previous;
+      fs.writeFileSync(file, text);
+      workspace.setText(file, text);
+      const program = project.getProgram().compilerObject;
+      assert.notEqual(program, before);
+      // What a fresh workspace on the same texts builds.
+      const fresh = new patched.Workspace(root);
+      fresh.sourceFile(orders);
+      assert.deepEqual(factsOf(program), factsOf(fresh.projectFor(orders).project.getProgram().compilerObject), `after editing ${path.relative(root, file)}`);
+      // The patch at work: files kept from the last program keep the very same options (unpatched,
+      // TypeScript assigns each a newly built list of package.json locations with every program).
+      for (const tree of program.getSourceFiles()) {
+        const locations = (tree as WithLocations).packageJsonLocations;
+        if (locations && locations === locationsBefore.get(tree.fileName)) remembered++;
+      }
+      before = program;
+    }
+    assert.ok(remembered > 0);
+  });
+});
