@@ -26,10 +26,16 @@ export function compileCacheFile(env: NodeJS.ProcessEnv = process.env): string |
   const setting = env.SCALELINT_COMPILE_CACHE;
   if (setting === '0' || setting === 'false' || typeof SCALELINT_BUNDLE_HASH !== 'string') return undefined;
   let folder = setting;
+  if (!folder && env.XDG_CACHE_HOME) folder = path.join(env.XDG_CACHE_HOME, 'scalelint');
   if (!folder) {
-    const home = os.homedir();
-    if (!home && !env.XDG_CACHE_HOME) return undefined;
-    folder = path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'scalelint');
+    let home = '';
+    try {
+      home = os.homedir();
+    } catch {
+      // No home folder (a bare container user): no cache.
+    }
+    if (!home) return undefined;
+    folder = path.join(home, '.cache', 'scalelint');
   }
   return path.join(path.resolve(folder), `cli-${SCALELINT_BUNDLE_HASH}-${process.version}-${process.arch}.cache`);
 }
