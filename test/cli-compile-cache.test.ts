@@ -47,6 +47,24 @@ describe('CLI code cache', function () {
     assert.equal(fs.statSync(path.join(folder, name)).mtimeMs, written.mtimeMs);
   });
 
+  it('removes the caches of other builds not rewritten for a month, when it writes its own', () => {
+    const folder = path.join(scratch(), 'cache');
+    fs.mkdirSync(folder, { mode: 0o700 });
+    const month = 31 * 24 * 60 * 60;
+    const old = path.join(folder, 'cli-0000000000000000-v18.0.0-x64.cache');
+    const recent = path.join(folder, 'cli-1111111111111111-v18.0.0-x64.cache');
+    const unrelated = path.join(folder, 'notes.txt');
+    for (const file of [old, recent, unrelated]) fs.writeFileSync(file, 'x');
+    const then = Date.now() / 1000 - month;
+    fs.utimesSync(old, then, then);
+    fs.utimesSync(unrelated, then, then);
+    run(DEMO, REPO_ROOT, { SCALELINT_COMPILE_CACHE: folder });
+    assert.equal(fs.existsSync(old), false);
+    assert.equal(fs.existsSync(recent), true);
+    assert.equal(fs.existsSync(unrelated), true);
+    assert.equal(cacheFiles(folder).length, 2);
+  });
+
   it('replaces a cache V8 rejects, with the same results', () => {
     const folder = path.join(scratch(), 'cache');
     const env = { SCALELINT_COMPILE_CACHE: folder };

@@ -63,17 +63,36 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
+/** Caches of other builds and Node versions written this long ago are removed when a new one is written. */
+const STALE_CACHE_MS = 30 * 24 * 60 * 60 * 1000;
+
 function writeCache(file: string, script: vm.Script): void {
+  const folder = path.dirname(file);
+  // Written aside, then renamed: two runs finishing together each leave a whole file.
+  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    const folder = path.dirname(file);
     fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!isPrivateFolder(folder)) return;
-    // Written aside, then renamed: two runs finishing together each leave a whole file.
-    const temporary = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(temporary, file);
+    removeStaleCaches(folder, file);
   } catch {
     // A cache that cannot be written costs the next run its compile time, nothing else.
+    fs.rmSync(temporary, { force: true });
+  }
+}
+
+/** Each scalelint upgrade leaves a 10 MB cache behind; the ones not rewritten for a month go. */
+function removeStaleCaches(folder: string, current: string): void {
+  const now = Date.now();
+  for (const name of fs.readdirSync(folder)) {
+    const candidate = path.join(folder, name);
+    if (candidate === current || !/^cli-.*\.(cache|tmp)$/.test(name)) continue;
+    try {
+      if (now - fs.statSync(candidate).mtimeMs > STALE_CACHE_MS) fs.rmSync(candidate, { force: true });
+    } catch {
+      // Removed by another run meanwhile.
+    }
   }
 }
 
