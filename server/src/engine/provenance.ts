@@ -77,7 +77,7 @@ function safeType(node: Node): Type | undefined {
  */
 export function constructedClassType(node: Node): Type | undefined {
   if (!Node.isIdentifier(node) && !Node.isPropertyAccessExpression(node)) return undefined;
-  const declarations = throughAlias(node.getSymbol())?.getDeclarations();
+  const declarations = symbolOfName(node)?.getDeclarations();
   if (declarations?.length !== 1) return undefined;
   const [declaration] = declarations;
   const isConstant =
