@@ -101,9 +101,10 @@ for (const project of projects) {
   process.stderr.write(`bench: ${project.name} (${files} files)…\n`);
   // `src`, the files tsc and ESLint check: not the ESLint config this script writes into the project.
   const config = eslintConfig(project.dir);
+  const scalelintArgs = [cli, '--format', 'json', '--max-warnings', '-1', 'src'];
   const tools = {
-    scalelint: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src'], { SCALELINT_COMPILE_CACHE: compileCache }],
-    uncached: [process.execPath, [cli, '--format', 'json', '--max-warnings', '-1', 'src'], { SCALELINT_COMPILE_CACHE: '0' }],
+    scalelint: [process.execPath, scalelintArgs, { SCALELINT_COMPILE_CACHE: compileCache }],
+    uncached: [process.execPath, scalelintArgs, { SCALELINT_COMPILE_CACHE: '0' }],
     typescript: [process.execPath, [tsc, '--noEmit', '-p', path.join(project.dir, 'tsconfig.json')]],
     typed: [process.execPath, [eslint, '--no-config-lookup', '-c', config, '--no-warn-ignored', 'src']],
   };
