@@ -20,6 +20,19 @@ const MAX_DEPTH = 12;
 
 /** 'ioredis' for …/node_modules/ioredis/built/Redis.d.ts; '@redis/client' for scoped packages. */
 export function packageOfFile(filePath: string): string {
+  let known = packageOfPath.get(filePath);
+  if (known === undefined) {
+    if (packageOfPath.size >= MEMO_LIMIT) packageOfPath.clear();
+    packageOfPath.set(filePath, (known = computePackageOfFile(filePath)));
+  }
+  return known;
+}
+
+/** Pure answers asked again at every type and import looked at, kept up to a bound: a language server lives long. */
+const MEMO_LIMIT = 50_000;
+const packageOfPath = new Map<string, string>();
+
+function computePackageOfFile(filePath: string): string {
   const normalized = filePath.replace(/\\/g, '/');
   const at = normalized.lastIndexOf('/node_modules/');
   if (at >= 0) {
@@ -35,6 +48,17 @@ export function packageOfFile(filePath: string): string {
 
 /** Canonical package name for an import specifier: 'node:http' → 'http', 'mysql2/promise' → 'mysql2'. */
 export function normalizeModule(specifier: string): string {
+  let known = moduleOfSpecifier.get(specifier);
+  if (known === undefined) {
+    if (moduleOfSpecifier.size >= MEMO_LIMIT) moduleOfSpecifier.clear();
+    moduleOfSpecifier.set(specifier, (known = computeNormalizeModule(specifier)));
+  }
+  return known;
+}
+
+const moduleOfSpecifier = new Map<string, string>();
+
+function computeNormalizeModule(specifier: string): string {
   if (MODULE_ALIASES[specifier]) return MODULE_ALIASES[specifier];
   if (specifier.startsWith('node:')) return specifier.slice(5);
   if (specifier.startsWith('.') || specifier.startsWith('/')) return specifier;
@@ -106,8 +130,26 @@ export function throughAlias(symbol: MorphSymbol | undefined): MorphSymbol | und
   return symbol?.isAlias() ? symbol.getAliasedSymbol() ?? symbol : symbol;
 }
 
+/**
+ * Origins of whole types, per compiler type object: a checker makes each type once, and the same client
+ * and router types come back at thousands of call sites, each costing a walk over declarations (lib's
+ * `Promise` has a dozen). Types belong to one checker, so a new program starts empty. Shared, so read-only.
+ */
+const originOfType = new WeakMap<ts.Type, Origin | null>();
+
 export function typeOrigin(type: Type | undefined, depth: number): Origin | undefined {
-  if (!type || depth > MAX_DEPTH || type.isAny() || type.isUnknown()) return undefined;
+  if (!type || depth > MAX_DEPTH) return undefined;
+  // Only top-level answers are kept: deeper ones were cut short by MAX_DEPTH from where they were asked.
+  if (depth > 0) return computeTypeOrigin(type, depth);
+  const known = originOfType.get(type.compilerType);
+  if (known !== undefined) return known ?? undefined;
+  const origin = computeTypeOrigin(type, 0);
+  originOfType.set(type.compilerType, origin ?? null);
+  return origin;
+}
+
+function computeTypeOrigin(type: Type, depth: number): Origin | undefined {
+  if (type.isAny() || type.isUnknown()) return undefined;
   const origin: Origin = { modules: new Set(), typeNames: new Set(), via: 'type', path: [] };
   // The alias names the whole type (`RedisClientType`), even when it is an intersection underneath.
   const alias = type.getAliasSymbol();
@@ -188,12 +230,12 @@ export function importOrigin(node: Node, depth: number): Origin | undefined {
     return importOrigin(callee, depth + 1);
   }
   if (Node.isPropertyAccessExpression(expression)) {
-    const viaSymbol = symbolOrigin(expression.getNameNode().getSymbol(), depth + 1);
+    const viaSymbol = knownSymbolOrigin(expression, expression.getNameNode().getSymbol(), depth + 1);
     if (viaSymbol) return viaSymbol;
     return withStep(importOrigin(expression.getExpression(), depth + 1), expression.getName());
   }
   if (Node.isIdentifier(expression)) {
-    return symbolOrigin(expression.getSymbol(), depth + 1);
+    return knownSymbolOrigin(expression, expression.getSymbol(), depth + 1);
   }
   return undefined;
 }
@@ -207,6 +249,28 @@ function importedModule(specifier: string | undefined, importedName: string): Or
   if (specifier === undefined || specifier.startsWith('.') || specifier.startsWith('/')) return undefined;
   return { modules: new Set([normalizeModule(specifier)]), typeNames: new Set([importedName]), via: 'import', path: [] };
 }
+
+/**
+ * symbolOrigin, remembered per program: every use of a client or router name (`redis.get`, `router.get`)
+ * follows the same declarations and imports back. The answer can change only with the program (an edit to
+ * the declaring or an imported file), and a symbol of a file the edit did not touch lives on into the next.
+ */
+function knownSymbolOrigin(at: Node, symbol: MorphSymbol | undefined, depth: number): Origin | undefined {
+  if (!symbol || depth > MAX_DEPTH) return undefined;
+  const program = at.getProject().getProgram().compilerObject;
+  let bySymbol = symbolOrigins.get(program);
+  if (!bySymbol) symbolOrigins.set(program, (bySymbol = new WeakMap()));
+  let byDepth = bySymbol.get(symbol.compilerSymbol);
+  if (!byDepth) bySymbol.set(symbol.compilerSymbol, (byDepth = []));
+  // The depth left decides where MAX_DEPTH cuts a long chain short, so it is part of the key.
+  const known = byDepth[depth];
+  if (known !== undefined) return known ?? undefined;
+  const origin = symbolOrigin(symbol, depth);
+  byDepth[depth] = origin ?? null;
+  return origin;
+}
+
+const symbolOrigins = new WeakMap<ts.Program, WeakMap<ts.Symbol, (Origin | null | undefined)[]>>();
 
 function symbolOrigin(symbol: MorphSymbol | undefined, depth: number): Origin | undefined {
   if (!symbol || depth > MAX_DEPTH) return undefined;
