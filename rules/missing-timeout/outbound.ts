@@ -7,8 +7,8 @@ import { importedBinding, wrapperMatches } from '../../server/src/engine/io-reso
 import type { WrapperDeclaration } from '../../server/src/engine/config';
 import { symbolOfName } from '../../server/src/engine/provenance';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
-import { RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
-import { byFileName, filesMentioning, isProjectTree, rawSymbolOf, TreeIndex } from '../../server/src/engine/project-index';
+import { wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { byFileName, filesMentioning, identifiersNamed, isProjectTree, rawSymbolOf, TreeIndex } from '../../server/src/engine/project-index';
 
 export type HttpClient = 'fetch' | 'axios' | 'got' | 'undici' | 'node-http';
 
@@ -241,13 +241,7 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
     }
     for (const tree of trees) {
       // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
-      const matches: ts.Identifier[] = [];
-      // In source order.
-      walkRaw(tree, (node) => {
-        if (node.kind !== RawKind.Identifier) return true;
-        if ((node as ts.Identifier).text === name) matches.push(node as ts.Identifier);
-        return false;
-      });
+      const matches = identifiersNamed(tree, name);
       if (matches.length === 0) continue;
       const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
       if (!file) continue;

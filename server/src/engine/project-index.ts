@@ -209,6 +209,31 @@ export function mayUseModules(node: Node, modules: readonly string[]): boolean {
   return modules.some((module) => (present.get(normalizeModule(module)) ?? 0) > 0);
 }
 
+const identifiersByName = new WeakMap<ts.SourceFile, Map<string, ts.Identifier[]>>();
+
+/**
+ * The identifiers of a tree that spell `name`, in source order. A tree is walked once for all its names,
+ * on the first question: reference searches ask about many names in the same few files.
+ */
+export function identifiersNamed(tree: ts.SourceFile, name: string): readonly ts.Identifier[] {
+  let byName = identifiersByName.get(tree);
+  if (!byName) {
+    const found = new Map<string, ts.Identifier[]>();
+    walkRaw(tree, (node) => {
+      if (node.kind !== K.Identifier) return true;
+      const text = (node as ts.Identifier).text;
+      const list = found.get(text);
+      if (list) list.push(node as ts.Identifier);
+      else found.set(text, [node as ts.Identifier]);
+      return false;
+    });
+    identifiersByName.set(tree, (byName = found));
+  }
+  return byName.get(name) ?? EMPTY_IDENTIFIERS;
+}
+
+const EMPTY_IDENTIFIERS: readonly ts.Identifier[] = [];
+
 const identifierNames = new WeakMap<ts.SourceFile, Set<string>>();
 
 /**

@@ -6,8 +6,21 @@ import { CallExpression, Decorator, Node, SourceFile, SyntaxKind, TaggedTemplate
  * keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
  */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
-  return nodesIn(sourceFile, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression);
+  // Several rules ask for the same file: walked once per parsed tree, wrapped per question (ts-morph may
+  // have forgotten wrappers in between, never the compiler nodes).
+  const tree = sourceFile.compilerNode;
+  let calls = callsOfTree.get(tree);
+  if (!calls) {
+    const found: ts.Node[] = [];
+    walkRaw(tree, (node) => {
+      if (node !== tree && (node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression)) found.push(node);
+    });
+    callsOfTree.set(tree, (calls = found));
+  }
+  return calls.map((node) => wrapCompilerNode(sourceFile, node) as CallExpression | TaggedTemplateExpression);
 }
+
+const callsOfTree = new WeakMap<ts.SourceFile, ts.Node[]>();
 
 // Read once: each `ts.x` through the bundle's module object is a getter call, too slow for a walk of every node.
 /** `ts.SyntaxKind`, for tests on raw compiler nodes in hot walks. */
