@@ -55,3 +55,31 @@ export const rememberCreateOptions = {
     });
   },
 };
+
+/**
+ * ts-morph hands out its wrapper for a compiler node through a cache lookup that first allocates a
+ * closure to create one; an analysis asks about 800,000 times, nearly always for a node already wrapped
+ * (every getParent, getExpression and getDeclarations of the rules goes through it). The patch looks in
+ * the cache first. Same guard as above.
+ */
+const WRAPPER_LOOKUP = `    getNodeFromCompilerNode(compilerNode, sourceFile) {
+        if (compilerNode.kind === common.SyntaxKind.SourceFile)
+            return this.getSourceFile(compilerNode, { markInProject: false });
+        return this.#nodeCache.getOrCreate(compilerNode, () => {`;
+const WRAPPER_LOOKUP_CACHED_FIRST = `    getNodeFromCompilerNode(compilerNode, sourceFile) {
+        if (compilerNode.kind === common.SyntaxKind.SourceFile)
+            return this.getSourceFile(compilerNode, { markInProject: false });
+        const wrapped = this.#nodeCache.get(compilerNode);
+        if (wrapped !== undefined)
+            return wrapped;
+        return this.#nodeCache.getOrCreate(compilerNode, () => {`;
+export const wrapperLookupCachedFirst = {
+  name: 'ts-morph-looks-up-wrappers-first',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]ts-morph[\\/]dist[\\/]ts-morph\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (text.split(WRAPPER_LOOKUP).length !== 2) throw new Error(`${args.path}: getNodeFromCompilerNode is not as scripts/bundle.mjs expects; update the patch`);
+      return { contents: text.replace(WRAPPER_LOOKUP, WRAPPER_LOOKUP_CACHED_FIRST), loader: 'js' };
+    });
+  },
+};

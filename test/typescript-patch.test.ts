@@ -35,10 +35,12 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     const entry = path.join(work, 'entry.js');
     fs.writeFileSync(entry, `module.exports = require(${JSON.stringify(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine', 'project.js'))});\n`);
     const esbuild = await import('esbuild');
-    const config = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundle-config.mjs')).href)) as { common: object; importMetaBanner: string; rememberCreateOptions: Plugin };
+    const config = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundle-config.mjs')).href)) as { common: object; importMetaBanner: string; rememberCreateOptions: Plugin; wrapperLookupCachedFirst: Plugin };
     const outfile = path.join(work, 'project.js');
-    await esbuild.build({ ...config.common, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, banner: { js: config.importMetaBanner }, plugins: [config.rememberCreateOptions] });
-    assert.match(fs.readFileSync(outfile, 'utf8'), /scalelintCreateOptions/);
+    await esbuild.build({ ...config.common, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, banner: { js: config.importMetaBanner }, plugins: [config.rememberCreateOptions, config.wrapperLookupCachedFirst] });
+    const bundled = fs.readFileSync(outfile, 'utf8');
+    assert.match(bundled, /scalelintCreateOptions/);
+    assert.match(bundled, /= this\.#nodeCache\.get\(compilerNode\);\s*if \(\w+ !== void 0\)/);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     patched = require(outfile) as typeof ProjectModule;
 
@@ -101,5 +103,23 @@ describe('the bundled TypeScript remembers parse options across programs', funct
       before = program;
     }
     assert.ok(remembered > 0);
+  });
+
+  // The bundled ts-morph looks a node's wrapper up before making one: it must hand out the one wrapper a
+  // node has, and never one ts-morph has forgotten (forgetting takes it out of the cache looked in).
+  it('hands out one wrapper per node, and a fresh one after ts-morph forgot it', () => {
+    const workspace = new patched.Workspace(root);
+    const orders = path.join(root, 'src', 'orders.ts');
+    const file = workspace.sourceFile(orders);
+    const call = file.getDescendants().find((node) => node.getKindName() === 'CallExpression' && node.getText().startsWith('pool.query'))!;
+    const expression = (call as unknown as { getExpression(): { getParent(): unknown } }).getExpression();
+    assert.equal(expression.getParent(), call);
+    assert.equal((call as unknown as { getExpression(): unknown }).getExpression(), expression);
+    file.forgetDescendants();
+    assert.throws(() => call.getText(), /forgotten/);
+    const again = file.getDescendants().find((node) => node.getKindName() === 'CallExpression' && node.getText().startsWith('pool.query'))!;
+    assert.notEqual(again, call);
+    assert.equal(again.getText(), "pool.query('SELECT * FROM orders WHERE id = $1', [id])");
+    assert.equal((again as unknown as { getExpression(): { getParent(): unknown } }).getExpression().getParent(), again);
   });
 });
