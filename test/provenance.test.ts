@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Node, Project, ts } from 'ts-morph';
 import { constructedClassType, typeOrigin, type Origin } from '../server/src/engine/provenance';
+import { mayNameProjectFunction } from '../server/src/engine/project-index';
 import { FIXTURES } from './harness';
 
 const CODE = `import Redis from 'ioredis';
@@ -79,4 +80,27 @@ describe('provenance: clients made by new', function () {
       assert.equal(constructedClassType(uses.get(name)!), undefined);
     });
   }
+});
+
+// Which call names may resolve to project code is decided from declarations alone (no type query for the
+// rest): a value that can never be called must not make every call of that name a type query.
+describe('project-call pre-filter', function () {
+  it('counts functions, methods and values that may be functions, not primitive literals', function () {
+    this.timeout(60_000);
+    const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { target: ts.ScriptTarget.ES2022 } });
+    const file = project.createSourceFile(
+      '/app/config.ts',
+      `import { helper } from './helper';
+export const pool = { max: 10, host: 'db', ssl: false, idle: null, onConnect: () => 1, handlers: [helper], load: require('./load') };
+export function start() {}
+class Store { get(key: string) { return key; } size = 0; }
+const label = \`x\`;
+export const fetcher = makeFetcher();
+declare function makeFetcher(): () => void;
+`,
+    );
+    const names = (name: string) => mayNameProjectFunction(file, name);
+    for (const name of ['helper', 'onConnect', 'handlers', 'load', 'start', 'get', 'Store', 'fetcher']) assert.equal(names(name), true, name);
+    for (const name of ['max', 'host', 'ssl', 'idle', 'size', 'label', 'trim']) assert.equal(names(name), false, name);
+  });
 });

@@ -139,6 +139,7 @@ function contributionOf(tree: ts.SourceFile): TreeFacts {
 }
 
 const K = RawKind;
+const PRIMITIVE_LITERALS = new Set<ts.SyntaxKind>([K.StringLiteral, K.NumericLiteral, K.BigIntLiteral, K.NoSubstitutionTemplateLiteral, K.TemplateExpression, K.RegularExpressionLiteral, K.TrueKeyword, K.FalseKeyword, K.NullKeyword]);
 
 function factsOfTree(tree: ts.SourceFile): TreeFacts {
   let facts = treeFacts.get(tree);
@@ -168,10 +169,14 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
         break;
       case K.VariableDeclaration:
       case K.PropertyAssignment:
-      case K.PropertyDeclaration:
+      case K.PropertyDeclaration: {
         // Any initializer, not only function literals: `const load = require('./load')` is an alias in JavaScript.
-        if ((node as ts.VariableDeclaration).initializer) addName((node as ts.NamedDeclaration).name);
+        // But a string, number or boolean is never called: `{ max: 10 }` in a pool's options must not make every
+        // `Math.max()` a type query.
+        const initializer = (node as ts.VariableDeclaration).initializer;
+        if (initializer && !PRIMITIVE_LITERALS.has(initializer.kind)) addName((node as ts.NamedDeclaration).name);
         break;
+      }
       case K.ImportDeclaration:
       case K.ExportDeclaration:
         addModule((node as ts.ImportDeclaration).moduleSpecifier);
