@@ -11,11 +11,11 @@
 import * as path from 'node:path';
 import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
-import { importOrigin, normalizeModule, originOf, throughAlias, type Origin } from './provenance';
+import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { implementersKey, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { implementersKey, isProjectTree, mayNameProjectFunction, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -360,12 +360,20 @@ function sameImplementers(file: SourceFile, facts: FileFacts): boolean {
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
 function importedTrees(file: SourceFile): ts.SourceFile[] {
   const trees: ts.SourceFile[] = [];
-  for (const declaration of [...file.getImportDeclarations(), ...file.getExportDeclarations()]) {
-    try {
-      const target = declaration.getModuleSpecifierSourceFile();
-      if (target && !isLibraryFile(target)) trees.push(target.compilerNode);
-    } catch {
-      // An import that does not resolve contributes nothing to invalidate on.
+  const checker = file.getProject().getProgram().compilerObject.getTypeChecker();
+  // Imports, then re-exports, as ts-morph lists them; on the raw tree: every project file is asked.
+  for (const kind of [K.ImportDeclaration, K.ExportDeclaration]) {
+    for (const statement of file.compilerNode.statements) {
+      if (statement.kind !== kind) continue;
+      const specifier = (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier;
+      if (!specifier || specifier.kind !== K.StringLiteral) continue;
+      try {
+        // The module's symbol is declared by its file; a `declare module` declares an ambient one.
+        const target = checker.getSymbolAtLocation(specifier)?.declarations?.[0];
+        if (target && target.kind === K.SourceFile && isProjectTree(target as ts.SourceFile)) trees.push(target as ts.SourceFile);
+      } catch {
+        // An import that does not resolve contributes nothing to invalidate on.
+      }
     }
   }
   return trees;
@@ -393,17 +401,19 @@ function calleesOf(body: Node, consulted: Set<string>): Edge[] {
     // Nested functions run when the body runs only when they are invoked or handed to a call.
     if (raw !== root && FUNCTION_KINDS.has(kind) && !isInvokedInline(raw, 'all')) return false;
     if (kind === K.CallExpression || kind === K.NewExpression) {
+      const call = raw as ts.CallExpression | ts.NewExpression;
+      // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
+      // project function, and then neither the call nor its arguments need ts-morph objects.
+      const calleeMayBeProject = mayNameProject(body, calleeNameOf(call.expression));
+      // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too. Plain names and
+      // `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
+      const passed = kind === K.CallExpression ? (call.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayNameProject(body, calleeNameOf(argument))) : [];
+      if (!calleeMayBeProject && passed.length === 0) return true;
       try {
         const node = wrapCompilerNode(sourceFile, raw);
         if (Node.isCallExpression(node)) {
-          for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
-          // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too.
-          for (const argument of node.getArguments()) {
-            // Plain names and `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
-            if (Node.isIdentifier(argument) || (Node.isPropertyAccessExpression(argument) && Node.isThisExpression(argument.getExpression()))) {
-              for (const callee of functionsOf(argument)) result.push(edgeTo(node, callee));
-            }
-          }
+          if (calleeMayBeProject) for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
+          for (const argument of passed) for (const callee of functionsOf(wrapCompilerNode(sourceFile, argument))) result.push(edgeTo(node, callee));
         } else if (Node.isNewExpression(node)) {
           for (const ctor of constructorsOf(node)) result.push(edgeTo(node, ctor));
         }
@@ -414,6 +424,21 @@ function calleesOf(body: Node, consulted: Set<string>): Edge[] {
     return true;
   });
   return result;
+}
+
+/** The name a callee or reference resolves by: `b` of `a.b`, or the expression itself. */
+function calleeNameOf(expression: ts.Expression): ts.Node {
+  return expression.kind === K.PropertyAccessExpression ? (expression as ts.PropertyAccessExpression).name : expression;
+}
+
+function isFunctionReference(argument: ts.Expression): boolean {
+  return argument.kind === K.Identifier || (argument.kind === K.PropertyAccessExpression && (argument as ts.PropertyAccessExpression).expression.kind === K.ThisKeyword);
+}
+
+/** mayBeProjectCall on a raw name: anything but a plain name may be anything. */
+function mayNameProject(anchor: Node, name: ts.Node): boolean {
+  if (name.kind !== K.Identifier && name.kind !== K.PrivateIdentifier) return true;
+  return mayNameProjectFunction(anchor, (name as ts.Identifier).text);
 }
 
 const K = RawKind;
@@ -566,7 +591,30 @@ function frameworkOf(receiver: Node): string | undefined {
   // in a program that loads no framework.
   if (imported && [...imported.modules].every((module) => CLIENT_MODULES.has(module))) return undefined;
   if (!mayUseModules(receiver, FRAMEWORK_MODULE_NAMES)) return undefined;
+  if (!imported && isLibValue(receiver)) return undefined;
   return frameworkOfOrigin(originOf(receiver));
+}
+
+/**
+ * `Promise.all(…)`, or `cache.get(key, …)` where `const cache = new Map()`: a global or an instance of a class
+ * of TypeScript's own lib, which no framework declares. Answered from declarations, before a type query.
+ */
+function isLibValue(receiver: Node): boolean {
+  if (!Node.isIdentifier(receiver)) return false;
+  const declarations = symbolOfName(receiver)?.getDeclarations() ?? [];
+  if (declarations.length > 0 && declarations.every(isLibDeclaration)) return true;
+  if (declarations.length !== 1) return false;
+  const [declaration] = declarations;
+  if (!Node.isVariableDeclaration(declaration) || declaration.getTypeNode()) return false;
+  let initializer = declaration.getInitializer();
+  while (initializer && Node.isParenthesizedExpression(initializer)) initializer = initializer.getExpression();
+  if (!initializer || !Node.isNewExpression(initializer) || !Node.isIdentifier(initializer.getExpression())) return false;
+  const constructors = symbolOfName(initializer.getExpression())?.getDeclarations() ?? [];
+  return constructors.length > 0 && constructors.every(isLibDeclaration);
+}
+
+function isLibDeclaration(declaration: Node): boolean {
+  return packageOfFile(declaration.getSourceFile().getFilePath()) === 'lib';
 }
 
 function frameworkOfOrigin(origin: Origin | undefined): string | undefined {
