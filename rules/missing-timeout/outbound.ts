@@ -241,7 +241,7 @@ export function referencesOf(identifier: Node, crossFile = false): Node[] {
     }
     for (const tree of trees) {
       // The raw tree and the checker: wrapping every identifier of every file in ts-morph nodes costs more than the look-up.
-      const matches = identifiersNamed(tree, name);
+      const matches = identifiersNamed(program, tree, name);
       if (matches.length === 0) continue;
       const file = tree === own.compilerNode ? own : project.getSourceFile(tree.fileName);
       if (!file) continue;

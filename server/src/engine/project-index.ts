@@ -214,14 +214,17 @@ export function mayUseModules(node: Node, modules: readonly string[]): boolean {
   return modules.some((module) => (present.get(normalizeModule(module)) ?? 0) > 0);
 }
 
-const identifiersByName = new WeakMap<ts.SourceFile, Map<string, ts.Identifier[]>>();
+/** Per program, so that a language server keeps none of it across edits: 3-4 KB a file for the files asked about. */
+const identifiersByName = new WeakMap<ts.Program, WeakMap<ts.SourceFile, Map<string, ts.Identifier[]>>>();
 
 /**
  * The identifiers of a tree that spell `name`, in source order. A tree is walked once for all its names,
- * on the first question: reference searches ask about many names in the same few files.
+ * on the first question in a program: reference searches ask about many names in the same few files.
  */
-export function identifiersNamed(tree: ts.SourceFile, name: string): readonly ts.Identifier[] {
-  let byName = identifiersByName.get(tree);
+export function identifiersNamed(program: ts.Program, tree: ts.SourceFile, name: string): readonly ts.Identifier[] {
+  let byTree = identifiersByName.get(program);
+  if (!byTree) identifiersByName.set(program, (byTree = new WeakMap()));
+  let byName = byTree.get(tree);
   if (!byName) {
     const found = new Map<string, ts.Identifier[]>();
     walkRaw(tree, (node) => {
@@ -232,7 +235,7 @@ export function identifiersNamed(tree: ts.SourceFile, name: string): readonly ts
       else found.set(text, [node as ts.Identifier]);
       return false;
     });
-    identifiersByName.set(tree, (byName = found));
+    byTree.set(tree, (byName = found));
   }
   return byName.get(name) ?? EMPTY_IDENTIFIERS;
 }
