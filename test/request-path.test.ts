@@ -99,6 +99,34 @@ export function warmUp(): void {
     assert.equal(paths.entries(service).filter((entry) => entry.framework === 'express').length, 2);
   });
 
+  // Receivers told from their declarations before a type query (`Promise.all`, a lib Map's `get(key, fn)`),
+  // and the lib constructor that is no collection: a Proxy is typed as its target, here an express app.
+  it('registers no route on lib values, and does on a proxied app', function () {
+    const { file } = project({
+      'proxy/app.ts': `
+import express from 'express';
+const app = new Proxy(express(), {});
+const loaders = new Map<string, () => Promise<number>>();
+export const pending = (key: string) => loaders.get(key);
+app.get('/api/proxied', async (req, res) => {
+  /*proxied*/ res.json(await Promise.all([1, 2].map(async (n) => n)));
+});
+export function warm(): void {
+  Promise.all([load]).then(() => undefined);
+  loaders.set('y', load);
+}
+async function load(): Promise<number> {
+  /*lib*/ return 1;
+}
+`,
+    });
+    const paths = new RequestPaths();
+    const app = file('proxy/app.ts');
+    assert.equal(paths.pathOfFunction(functionAt(app, '/*proxied*/'))?.entry.label, 'express route GET /api/proxied');
+    assert.equal(paths.pathOfFunction(functionAt(app, '/*lib*/')), undefined, 'Promise.all and Map#get register nothing');
+    assert.deepEqual(paths.entries(app).map((entry) => entry.label), ['express route GET /api/proxied']);
+  });
+
   it('treats inline callbacks as part of their function, nested declarations not', function () {
     const { file } = project({
       'inline/app.ts': `

@@ -15,7 +15,7 @@ import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, t
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { implementersKey, isProjectTree, mayNameProjectFunction, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { implementersKey, mayNameProjectFunction, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -360,20 +360,15 @@ function sameImplementers(file: SourceFile, facts: FileFacts): boolean {
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
 function importedTrees(file: SourceFile): ts.SourceFile[] {
   const trees: ts.SourceFile[] = [];
-  const checker = file.getProject().getProgram().compilerObject.getTypeChecker();
-  // Imports, then re-exports, as ts-morph lists them; on the raw tree: every project file is asked.
-  for (const kind of [K.ImportDeclaration, K.ExportDeclaration]) {
-    for (const statement of file.compilerNode.statements) {
-      if (statement.kind !== kind) continue;
-      const specifier = (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier;
-      if (!specifier || specifier.kind !== K.StringLiteral) continue;
-      try {
-        // The module's symbol is declared by its file; a `declare module` declares an ambient one.
-        const target = checker.getSymbolAtLocation(specifier)?.declarations?.[0];
-        if (target && target.kind === K.SourceFile && isProjectTree(target as ts.SourceFile)) trees.push(target as ts.SourceFile);
-      } catch {
-        // An import that does not resolve contributes nothing to invalidate on.
-      }
+  for (const declaration of [...file.getImportDeclarations(), ...file.getExportDeclarations()]) {
+    try {
+      // Through ts-morph, not the raw statements: wrapping the target adds a file the program reached
+      // outside the tsconfig's list (a `paths` alias into a sibling package) to the project's files, where
+      // later look-ups by path find it.
+      const target = declaration.getModuleSpecifierSourceFile();
+      if (target && !isLibraryFile(target)) trees.push(target.compilerNode);
+    } catch {
+      // An import that does not resolve contributes nothing to invalidate on.
     }
   }
   return trees;
@@ -596,8 +591,8 @@ function frameworkOf(receiver: Node): string | undefined {
 }
 
 /**
- * `Promise.all(…)`, or `cache.get(key, …)` where `const cache = new Map()`: a global or an instance of a class
- * of TypeScript's own lib, which no framework declares. Answered from declarations, before a type query.
+ * `Promise.all(…)`, or `cache.get(key, …)` where `const cache = new Map()`: a global of TypeScript's own lib,
+ * or one of its collections, which no framework declares. Answered from declarations, before a type query.
  */
 function isLibValue(receiver: Node): boolean {
   if (!Node.isIdentifier(receiver)) return false;
@@ -605,13 +600,19 @@ function isLibValue(receiver: Node): boolean {
   if (declarations.length > 0 && declarations.every(isLibDeclaration)) return true;
   if (declarations.length !== 1) return false;
   const [declaration] = declarations;
-  if (!Node.isVariableDeclaration(declaration) || declaration.getTypeNode()) return false;
+  // A JSDoc `@type` says the type as an annotation does.
+  if (!Node.isVariableDeclaration(declaration) || declaration.getTypeNode() || ts.getJSDocType(declaration.compilerNode)) return false;
   let initializer = declaration.getInitializer();
   while (initializer && Node.isParenthesizedExpression(initializer)) initializer = initializer.getExpression();
-  if (!initializer || !Node.isNewExpression(initializer) || !Node.isIdentifier(initializer.getExpression())) return false;
-  const constructors = symbolOfName(initializer.getExpression())?.getDeclarations() ?? [];
+  if (!initializer || !Node.isNewExpression(initializer)) return false;
+  const constructor = initializer.getExpression();
+  // Collections only: lib's `new Proxy(target, handler)` is typed as its target, an express app among them.
+  if (!Node.isIdentifier(constructor) || !LIB_COLLECTIONS.has(constructor.getText())) return false;
+  const constructors = symbolOfName(constructor)?.getDeclarations() ?? [];
   return constructors.length > 0 && constructors.every(isLibDeclaration);
 }
+
+const LIB_COLLECTIONS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Array']);
 
 function isLibDeclaration(declaration: Node): boolean {
   return packageOfFile(declaration.getSourceFile().getFilePath()) === 'lib';
