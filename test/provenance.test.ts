@@ -85,7 +85,7 @@ describe('provenance: clients made by new', function () {
 // Which call names may resolve to project code is decided from declarations alone (no type query for the
 // rest): a value that can never be called must not make every call of that name a type query.
 describe('project-call pre-filter', function () {
-  it('counts functions, methods and values that may be functions, not primitive literals', function () {
+  it('counts functions, methods, members typed as functions and values that may be functions, not primitive literals', function () {
     this.timeout(60_000);
     const project = new Project({ useInMemoryFileSystem: true, compilerOptions: { target: ts.ScriptTarget.ES2022 } });
     const file = project.createSourceFile(
@@ -97,10 +97,12 @@ class Store { get(key: string) { return key; } size = 0; }
 const label = \`x\`;
 export const fetcher = makeFetcher();
 declare function makeFetcher(): () => void;
+export interface Notifier { notify: (event: string) => void; channel: string }
+export abstract class Sender { abstract deliver: (to: string) => Promise<void>; abstract retries: number }
 `,
     );
     const names = (name: string) => mayNameProjectFunction(file, name);
-    for (const name of ['helper', 'onConnect', 'handlers', 'load', 'start', 'get', 'Store', 'fetcher']) assert.equal(names(name), true, name);
-    for (const name of ['max', 'host', 'ssl', 'idle', 'size', 'label', 'trim']) assert.equal(names(name), false, name);
+    for (const name of ['helper', 'onConnect', 'handlers', 'load', 'start', 'get', 'Store', 'fetcher', 'notify', 'deliver']) assert.equal(names(name), true, name);
+    for (const name of ['max', 'host', 'ssl', 'idle', 'size', 'label', 'trim', 'channel', 'retries']) assert.equal(names(name), false, name);
   });
 });

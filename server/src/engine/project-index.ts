@@ -167,6 +167,11 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
       case K.BindingElement:
         addName((node as ts.NamedDeclaration).name);
         break;
+      // An interface member or an abstract property typed as a function (`notify: (event) => void`): like a
+      // method signature, a call of it resolves to the implementing classes. Other properties are data.
+      case K.PropertySignature:
+        if ((node as ts.PropertySignature).type?.kind === K.FunctionType) addName((node as ts.NamedDeclaration).name);
+        break;
       case K.VariableDeclaration:
       case K.PropertyAssignment:
       case K.PropertyDeclaration: {
@@ -175,6 +180,7 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
         // `Math.max()` a type query.
         const initializer = (node as ts.VariableDeclaration).initializer;
         if (initializer && !PRIMITIVE_LITERALS.has(initializer.kind)) addName((node as ts.NamedDeclaration).name);
+        else if (!initializer && (node as ts.PropertyDeclaration).type?.kind === K.FunctionType) addName((node as ts.NamedDeclaration).name);
         break;
       }
       case K.ImportDeclaration:
