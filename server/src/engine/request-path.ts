@@ -15,8 +15,8 @@ import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, t
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { implementersKey, mayNameProjectFunction, mayUseModules, programChange, type ProgramChange } from './project-index';
-import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, resolveCallees, type FunctionLike } from './summaries';
+import { implementersKey, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, mayBeProjectName, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -399,10 +399,10 @@ function calleesOf(body: Node, consulted: Set<string>): Edge[] {
       const call = raw as ts.CallExpression | ts.NewExpression;
       // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
       // project function, and then neither the call nor its arguments need ts-morph objects.
-      const calleeMayBeProject = mayNameProject(body, calleeNameOf(call.expression));
+      const calleeMayBeProject = mayBeProjectName(body, calleeNameOf(call.expression));
       // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too. Plain names and
       // `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
-      const passed = kind === K.CallExpression ? (call.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayNameProject(body, calleeNameOf(argument))) : [];
+      const passed = kind === K.CallExpression ? (call.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayBeProjectName(body, calleeNameOf(argument))) : [];
       if (!calleeMayBeProject && passed.length === 0) return true;
       try {
         const node = wrapCompilerNode(sourceFile, raw);
@@ -428,12 +428,6 @@ function calleeNameOf(expression: ts.Expression): ts.Node {
 
 function isFunctionReference(argument: ts.Expression): boolean {
   return argument.kind === K.Identifier || (argument.kind === K.PropertyAccessExpression && (argument as ts.PropertyAccessExpression).expression.kind === K.ThisKeyword);
-}
-
-/** mayBeProjectCall on a raw name: anything but a plain name may be anything. */
-function mayNameProject(anchor: Node, name: ts.Node): boolean {
-  if (name.kind !== K.Identifier && name.kind !== K.PrivateIdentifier) return true;
-  return mayNameProjectFunction(anchor, (name as ts.Identifier).text);
 }
 
 const K = RawKind;

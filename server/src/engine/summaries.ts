@@ -268,9 +268,13 @@ function isAbstract(node: ts.Declaration): boolean {
 
 /** False when `nameNode` is a name that no project function, method, class or import binding bears. */
 export function mayBeProjectCall(nameNode: Node): boolean {
-  const compiler = nameNode.compilerNode;
-  if (!ts.isIdentifier(compiler) && !ts.isPrivateIdentifier(compiler)) return true;
-  return mayNameProjectFunction(nameNode, compiler.text);
+  return mayBeProjectName(nameNode, nameNode.compilerNode);
+}
+
+/** mayBeProjectCall for a raw name node, `anchor` any node of its project: no ts-morph object for the name. */
+export function mayBeProjectName(anchor: Node, name: ts.Node): boolean {
+  if (!ts.isIdentifier(name) && !ts.isPrivateIdentifier(name)) return true;
+  return mayNameProjectFunction(anchor, name.text);
 }
 
 function functionOfDeclaration(declaration: Node): FunctionLike | undefined {
