@@ -18,19 +18,28 @@ export interface Origin {
 
 const MAX_DEPTH = 12;
 
-/** 'ioredis' for …/node_modules/ioredis/built/Redis.d.ts; '@redis/client' for scoped packages. */
-export function packageOfFile(filePath: string): string {
-  let known = packageOfPath.get(filePath);
-  if (known === undefined) {
-    if (packageOfPath.size >= MEMO_LIMIT) packageOfPath.clear();
-    packageOfPath.set(filePath, (known = computePackageOfFile(filePath)));
-  }
-  return known;
+/**
+ * A pure string function, answers remembered: asked again at every type and import looked at. Kept up to a
+ * bound, since a language server lives long.
+ */
+function remembered(compute: (key: string) => string): (key: string) => string {
+  const answers = new Map<string, string>();
+  return (key) => {
+    let known = answers.get(key);
+    if (known === undefined) {
+      if (answers.size >= 50_000) answers.clear();
+      answers.set(key, (known = compute(key)));
+    }
+    return known;
+  };
 }
 
-/** Pure answers asked again at every type and import looked at, kept up to a bound: a language server lives long. */
-const MEMO_LIMIT = 50_000;
-const packageOfPath = new Map<string, string>();
+/** 'ioredis' for …/node_modules/ioredis/built/Redis.d.ts; '@redis/client' for scoped packages. */
+export function packageOfFile(filePath: string): string {
+  return packageOfPath(filePath);
+}
+
+const packageOfPath = remembered(computePackageOfFile);
 
 function computePackageOfFile(filePath: string): string {
   const normalized = filePath.replace(/\\/g, '/');
@@ -48,15 +57,10 @@ function computePackageOfFile(filePath: string): string {
 
 /** Canonical package name for an import specifier: 'node:http' → 'http', 'mysql2/promise' → 'mysql2'. */
 export function normalizeModule(specifier: string): string {
-  let known = moduleOfSpecifier.get(specifier);
-  if (known === undefined) {
-    if (moduleOfSpecifier.size >= MEMO_LIMIT) moduleOfSpecifier.clear();
-    moduleOfSpecifier.set(specifier, (known = computeNormalizeModule(specifier)));
-  }
-  return known;
+  return moduleOfSpecifier(specifier);
 }
 
-const moduleOfSpecifier = new Map<string, string>();
+const moduleOfSpecifier = remembered(computeNormalizeModule);
 
 function computeNormalizeModule(specifier: string): string {
   if (MODULE_ALIASES[specifier]) return MODULE_ALIASES[specifier];

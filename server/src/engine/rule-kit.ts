@@ -10,13 +10,7 @@ export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplat
   // have forgotten wrappers in between, never the compiler nodes).
   const tree = sourceFile.compilerNode;
   let calls = callsOfTree.get(tree);
-  if (!calls) {
-    const found: ts.Node[] = [];
-    walkRaw(tree, (node) => {
-      if (node !== tree && (node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression)) found.push(node);
-    });
-    callsOfTree.set(tree, (calls = found));
-  }
+  if (!calls) callsOfTree.set(tree, (calls = rawNodesIn(tree, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression)));
   return calls.map((node) => wrapCompilerNode(sourceFile, node) as CallExpression | TaggedTemplateExpression);
 }
 
@@ -33,14 +27,18 @@ const forEachChild = ts.forEachChild;
  * pass: wrapping every node of every file in ts-morph objects costs more than the test.
  */
 export function nodesIn<T extends Node>(root: Node, test: (node: ts.Node) => boolean): T[] {
-  const found: ts.Node[] = [];
-  const rootNode = root.compilerNode;
-  walkRaw(rootNode, (node) => {
-    // The root itself is not one of its descendants.
-    if (node !== rootNode && test(node)) found.push(node);
-  });
   const sourceFile = root.getSourceFile();
-  return found.map((node) => wrapCompilerNode(sourceFile, node) as T);
+  return rawNodesIn(root.compilerNode, test).map((node) => wrapCompilerNode(sourceFile, node) as T);
+}
+
+/** The raw descendants of a compiler node that pass a test, in source order. */
+function rawNodesIn(root: ts.Node, test: (node: ts.Node) => boolean): ts.Node[] {
+  const found: ts.Node[] = [];
+  walkRaw(root, (node) => {
+    // The root itself is not one of its descendants.
+    if (node !== root && test(node)) found.push(node);
+  });
+  return found;
 }
 
 /**
