@@ -45,16 +45,7 @@ const CREATE_OPTIONS_REMEMBERED = `  function getCreateSourceFileOptions(fileNam
   }
   function getCreateSourceFileOptionsAnew(fileName, moduleResolutionCache2, host2, options2) {
     const result = getImpliedNodeFormatForFileWorker(`;
-export const rememberCreateOptions = {
-  name: 'typescript-remembers-create-options',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[\\/]@ts-morph[\\/]common[\\/]dist[\\/]typescript\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      if (text.split(CREATE_OPTIONS).length !== 2) throw new Error(`${args.path}: getCreateSourceFileOptions is not as scripts/bundle.mjs expects; update the patch`);
-      return { contents: text.replace(CREATE_OPTIONS, CREATE_OPTIONS_REMEMBERED), loader: 'js' };
-    });
-  },
-};
+export const rememberCreateOptions = patchOnce('typescript-remembers-create-options', /[\\/]@ts-morph[\\/]common[\\/]dist[\\/]typescript\.js$/, 'getCreateSourceFileOptions', CREATE_OPTIONS, CREATE_OPTIONS_REMEMBERED);
 
 /**
  * ts-morph hands out its wrapper for a compiler node through a cache lookup that first allocates a
@@ -73,13 +64,21 @@ const WRAPPER_LOOKUP_CACHED_FIRST = `    getNodeFromCompilerNode(compilerNode, s
         if (wrapped !== undefined)
             return wrapped;
         return this.#nodeCache.getOrCreate(compilerNode, () => {`;
-export const wrapperLookupCachedFirst = {
-  name: 'ts-morph-looks-up-wrappers-first',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[\\/]ts-morph[\\/]dist[\\/]ts-morph\.js$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      if (text.split(WRAPPER_LOOKUP).length !== 2) throw new Error(`${args.path}: getNodeFromCompilerNode is not as scripts/bundle.mjs expects; update the patch`);
-      return { contents: text.replace(WRAPPER_LOOKUP, WRAPPER_LOOKUP_CACHED_FIRST), loader: 'js' };
-    });
-  },
-};
+export const wrapperLookupCachedFirst = patchOnce('ts-morph-looks-up-wrappers-first', /[\\/]ts-morph[\\/]dist[\\/]ts-morph\.js$/, 'getNodeFromCompilerNode', WRAPPER_LOOKUP, WRAPPER_LOOKUP_CACHED_FIRST);
+
+/** The patches the CLI's and the language server's bundles are built with (the test bundles the engine so too). */
+export const enginePatches = [rememberCreateOptions, wrapperLookupCachedFirst];
+
+/** An esbuild plugin replacing `original` once in the file `filter` matches; the build fails if it is not there exactly once. */
+function patchOnce(name, filter, what, original, patched) {
+  return {
+    name,
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (text.split(original).length !== 2) throw new Error(`${args.path}: ${what} is not as scripts/bundle.mjs expects; update the patch`);
+        return { contents: text.replace(original, patched), loader: 'js' };
+      });
+    },
+  };
+}

@@ -2,12 +2,12 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { common, importMetaBanner, rememberCreateOptions, wrapperLookupCachedFirst } from './bundle-config.mjs';
+import { common, enginePatches, importMetaBanner } from './bundle-config.mjs';
 import { createRequire } from 'node:module';
 
 await Promise.all([
-  build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli-main.js', external: ['pg-native'], banner: { js: importMetaBanner }, plugins: [rememberCreateOptions, wrapperLookupCachedFirst] }),
-  build({ ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', banner: { js: importMetaBanner }, plugins: [rememberCreateOptions, wrapperLookupCachedFirst] }),
+  build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli-main.js', external: ['pg-native'], banner: { js: importMetaBanner }, plugins: enginePatches }),
+  build({ ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', banner: { js: importMetaBanner }, plugins: enginePatches }),
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
 ]);
 // ASCII only: one character above U+00FF (a `→` in a comment) makes V8 hold a script's whole source as

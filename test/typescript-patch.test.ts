@@ -35,9 +35,9 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     const entry = path.join(work, 'entry.js');
     fs.writeFileSync(entry, `module.exports = require(${JSON.stringify(path.join(REPO_ROOT, 'out', 'server', 'src', 'engine', 'project.js'))});\n`);
     const esbuild = await import('esbuild');
-    const config = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundle-config.mjs')).href)) as { common: object; importMetaBanner: string; rememberCreateOptions: Plugin; wrapperLookupCachedFirst: Plugin };
+    const config = (await import(pathToFileURL(path.join(REPO_ROOT, 'scripts', 'bundle-config.mjs')).href)) as { common: object; importMetaBanner: string; enginePatches: Plugin[] };
     const outfile = path.join(work, 'project.js');
-    await esbuild.build({ ...config.common, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, banner: { js: config.importMetaBanner }, plugins: [config.rememberCreateOptions, config.wrapperLookupCachedFirst] });
+    await esbuild.build({ ...config.common, absWorkingDir: REPO_ROOT, entryPoints: [entry], outfile, banner: { js: config.importMetaBanner }, plugins: config.enginePatches });
     const bundled = fs.readFileSync(outfile, 'utf8');
     assert.match(bundled, /scalelintCreateOptions/);
     assert.match(bundled, /= this\.#nodeCache\.get\(compilerNode\);\s*if \(\w+ !== void 0\)/);
