@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { RULES } from '../rules';
 import { ConfigError, Engine } from '../server/src/engine/engine';
 import type { FileResult } from '../server/src/engine/types';
-import type { SourceFile } from 'ts-morph';
+import { ts, type SourceFile } from 'ts-morph';
 import { ARTIFACTS } from './harness';
 
 function workspace(files: Record<string, string>, base = os.tmpdir()): string {
@@ -197,6 +197,43 @@ describe('engine: parsing and program reuse', function () {
     const [result] = await analyze(root, { onlyRules: ['redis-keys'] });
     assert.deepEqual(lines([result]), ['sweep.js:3 redis-keys']);
     assert.equal(result.findings[0].message.includes('KEYS'), true, result.findings[0].message);
+  });
+
+  // Trees are parsed without parent pointers, which binding sets, as tsc's are. Rules walk up from any node.
+  it('hands out trees with a parent on every node: bound ones, a JavaScript file outside the program, edited ones', async function () {
+    const root = tracked(
+      workspace(
+        {
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['*.ts', '*.js'] }),
+          'sweep.ts': KEYS_CODE,
+          // Not in the program: no allowJs. Binding never sees it, and every rule still walks it.
+          'legacy.js': `const { Pool } = require('pg');\nconst pool = new Pool();\nasync function load(ids) {\n  for (const id of ids) await pool.query('select 1 where $1', [id]);\n}\nmodule.exports = { load };\n`,
+        },
+        withNodeModules(),
+      ),
+    );
+    const engine = new Engine({ rules: RULES, root });
+    const results = (await engine.analyzePaths([root])).results;
+    assert.deepEqual(results.flatMap((result) => result.messages.map((message) => message.message)), []);
+    assert.deepEqual(lines(results), ['sweep.ts:6 redis-keys']);
+    const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
+    const orphans = (file: string): number => {
+      let count = 0;
+      const visit = (node: ts.Node): void => {
+        ts.forEachChild(node, (child) => {
+          if (child.parent !== node) count++;
+          visit(child);
+        });
+      };
+      visit(workspaceOf.workspace.sourceFile(path.join(root, file)).compilerNode);
+      return count;
+    };
+    assert.equal(orphans('sweep.ts'), 0);
+    assert.equal(orphans('legacy.js'), 0);
+    engine.setFileText(path.join(root, 'sweep.ts'), `// edited\n${KEYS_CODE}`);
+    engine.setFileText(path.join(root, 'legacy.js'), `// edited\nmodule.exports = {};\n`);
+    assert.equal(orphans('sweep.ts'), 0, 'an edited file in the program');
+    assert.equal(orphans('legacy.js'), 0, 'an edited file outside it');
   });
 
   it('sees the new text of an edited dependency when the importer is analysed again', async function () {

@@ -99,7 +99,7 @@ export class Engine {
       const reason = this.unparseable.get(absolute) ?? this.skipReason(absolute);
       if (!reason) {
         try {
-          this.workspace.sourceFile(absolute);
+          this.workspace.addFile(absolute);
         } catch {
           // analyzeAt reports why the file cannot be loaded.
         }
@@ -173,6 +173,7 @@ export class Engine {
     }
     let sourceFile: SourceFile;
     try {
+      // Also builds and binds the project's program: paid once per program, before this file's budget starts.
       sourceFile = this.workspace.sourceFile(absolute);
     } catch (error) {
       messages.push({ file: absolute, level: error instanceof RangeError ? 'warning' : 'error', message: loadFailure(error) });
@@ -182,13 +183,6 @@ export class Engine {
     const index = new LineIndex(text);
     const findings: Finding[] = [];
     const rulesThatRan = new Set<string>();
-    // Building the project's program (every file and library declaration parsed and bound) is paid once per
-    // project, not by the file that happens to come first: keep it out of that file's budget.
-    try {
-      sourceFile.getProject().getProgram().compilerObject.getTypeChecker();
-    } catch {
-      // Rules meet the same problem and report it per file.
-    }
     const started = Date.now();
     const outsideAtStart = timeOutsideBudget();
     /** This file's own analysis time: project-wide work it triggered is not its cost. */

@@ -132,6 +132,9 @@ interface HostOptions {
   compilerOptions: { get(): CompilerOptions };
 }
 
+/** TypeScript's own parent pass (JSDoc included), internal; without it, trees are parsed with parents. */
+const setParentRecursive = (ts as unknown as { setParentRecursive?: (tree: ts.Node, incremental: boolean) => void }).setParentRecursive;
+
 /**
  * ts-morph parses every file with JSDoc comments turned into syntax trees: in a Node project most of that is
  * library declarations (`lib.dom.d.ts`, `@types/node`), whose comments no rule reads and no type depends on
@@ -142,6 +145,10 @@ interface HostOptions {
 class LeanDocumentRegistry {
   private static readonly byFileSystem = new WeakMap<object, LeanDocumentRegistry>();
   private readonly files = new Map<string, ts.SourceFile>();
+  /** Trees parsed without parents since the last bindProject(), by file name: the latest only. */
+  private readonly unparented = new Map<string, ts.SourceFile>();
+  /** Set by the Workspace, which binds before it hands a tree out; other users of ts-morph get parents at parse. */
+  parentsFromBinding = false;
 
   /** The registry of the ts-morph project that uses this file system wrapper. */
   static of(fileSystem: object): LeanDocumentRegistry | undefined {
@@ -165,6 +172,7 @@ class LeanDocumentRegistry {
 
   removeSourceFile(fileName: string): void {
     this.files.delete(fileName);
+    this.unparented.delete(fileName);
   }
 
   acquireDocument(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
@@ -202,12 +210,50 @@ class LeanDocumentRegistry {
     return (sourceFile as ts.SourceFile & { version?: string }).version || '0';
   }
 
+  /**
+   * Gives parent pointers to the trees parsed without them that binding did not reach: files outside the
+   * program (JavaScript without `allowJs`), or every tree when the checker could not be built.
+   */
+  parentUnboundTrees(): void {
+    for (const tree of this.unparented.values()) if (tree.endOfFileToken.parent !== tree) setParentRecursive?.(tree, false);
+    this.unparented.clear();
+  }
+
   private update(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, version: string, scriptKind?: ts.ScriptKind): ts.SourceFile {
     const options: ts.CreateSourceFileOptions = { languageVersion: settings.target ?? ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseForTypeInfo };
-    const sourceFile = ts.createLanguageServiceSourceFile(fileName, snapshot, options, version, true, scriptKind);
+    // In the Workspace's projects, no parent pointers here: binding sets them on every node of the program's
+    // trees, as it does for tsc, and a separate pass over each tree cost a sixth of parsing.
+    const deferParents = this.parentsFromBinding && setParentRecursive !== undefined;
+    const sourceFile = ts.createLanguageServiceSourceFile(fileName, snapshot, options, version, !deferParents, scriptKind);
     this.files.set(fileName, sourceFile);
+    if (deferParents) this.unparented.set(fileName, sourceFile);
     return sourceFile;
   }
+}
+
+/**
+ * Builds the project's program and binds it, which sets parent pointers on its trees, then gives them to
+ * any tree binding did not reach. Call before walking a tree of the project; the first call of a program pays.
+ */
+export function bindProject(project: Project): void {
+  try {
+    project.getProgram().compilerObject.getTypeChecker();
+  } finally {
+    registryOf(project)?.parentUnboundTrees();
+  }
+}
+
+function registryOf(project: Project): LeanDocumentRegistry | undefined {
+  const fileSystem = (project as unknown as { _context?: { fileSystemWrapper?: object } })._context?.fileSystemWrapper;
+  return fileSystem && LeanDocumentRegistry.of(fileSystem);
+}
+
+/** A project whose trees get their parent pointers from binding: hand its trees out through bindProject(). */
+function newProject(options: ConstructorParameters<typeof Project>[0]): Project {
+  const project = new Project(options);
+  const registry = registryOf(project);
+  if (registry) registry.parentsFromBinding = true;
+  return project;
 }
 
 adaptTsMorph();
@@ -273,18 +319,34 @@ export class Workspace {
       try {
         if (project.getProgram().compilerObject.getRootFileNames().length === [...held].length) continue;
         reset.call(internals.getLanguageService());
-        project.getProgram().compilerObject.getTypeChecker();
+        bindProject(project);
       } catch {
         // The next analysis meets the same problem and reports it.
       }
     }
   }
 
-  /** The source file in the project it belongs to, added to that project if its config does not list it. */
+  /**
+   * The source file in the project it belongs to, added to that project if its config does not list it,
+   * with the project's program built and bound: the trees of a Workspace have parent pointers from then on.
+   */
   sourceFile(file: string): SourceFile {
     const absolute = path.resolve(file);
     const loaded = this.projectFor(absolute);
-    return loaded.project.getSourceFile(absolute) ?? loaded.project.addSourceFileAtPath(absolute);
+    const sourceFile = loaded.project.getSourceFile(absolute) ?? loaded.project.addSourceFileAtPath(absolute);
+    try {
+      bindProject(loaded.project);
+    } catch {
+      // Every tree has its parents all the same; rules meet the problem and report it per file.
+    }
+    return sourceFile;
+  }
+
+  /** Adds a file to its project without building a program: to load many files before analysing any. */
+  addFile(file: string): void {
+    const absolute = path.resolve(file);
+    const loaded = this.projectFor(absolute);
+    if (!loaded.project.getSourceFile(absolute)) loaded.project.addSourceFileAtPath(absolute);
   }
 
   /** Replaces a file's text with unsaved editor text (or re-reads it from disk when `text` is undefined). */
@@ -373,14 +435,14 @@ export class Workspace {
         this.messages.push({ file: tsconfig, level: 'warning', message: `tsconfig problems, analysing with what could be read: ${parsed.errors.join('; ')}` });
       }
       const options: CompilerOptions = { ...parsed.options, noEmit: true, plugins: undefined };
-      const project = new Project({ compilerOptions: options, skipAddingFilesFromTsConfig: true });
+      const project = newProject({ compilerOptions: options, skipAddingFilesFromTsConfig: true });
       for (const file of parsed.fileNames) {
         if (isSourceFile(file) || /\.d\.[cm]?ts$/.test(file)) project.addSourceFileAtPathIfExists(file);
       }
       loaded = { key: tsconfig, tsconfig, project, references: parsed.references };
     } catch (error) {
       this.messages.push({ file: tsconfig, level: 'warning', message: `cannot read tsconfig, using default options: ${(error as Error).message}` });
-      loaded = { key: tsconfig, tsconfig, project: new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+      loaded = { key: tsconfig, tsconfig, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
     }
     this.projects.set(tsconfig, loaded);
     return loaded;
@@ -390,7 +452,7 @@ export class Workspace {
     const key = `folder:${dir}`;
     const existing = this.projects.get(key);
     if (existing) return existing;
-    const loaded: LoadedProject = { key, project: new Project({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+    const loaded: LoadedProject = { key, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
     this.projects.set(key, loaded);
     return loaded;
   }
