@@ -104,6 +104,26 @@ describe('engine: projects', function () {
     assert.deepEqual(lines(await analyze(root)).sort(), ['job.ts:3 redis-keys', 'routes.ts:2 redis-keys']);
   });
 
+  // ts-morph's compiler host drops the module format TypeScript works out for each file; without it an ES
+  // module's imports resolve with the `require` conditions.
+  it('resolves a package that exports only to import from an ES module (nodenext)', async function () {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const root = tracked(
+      workspace(
+        {
+          'package.json': JSON.stringify({ name: 'esm-app', type: 'module' }),
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['src/*.ts'] }),
+          'node_modules/cache-kit/package.json': JSON.stringify({ name: 'cache-kit', type: 'module', exports: { '.': { import: { types: './index.d.ts', default: './index.js' } } } }),
+          'node_modules/cache-kit/index.d.ts': `export { Redis } from 'ioredis';\n`,
+          'src/sweep.ts': `import { Redis } from 'cache-kit';\nconst redis = new Redis();\nexport async function sweep(): Promise<string[]> {\n  return redis.keys('tmp:*');\n}\n`,
+        },
+        ARTIFACTS,
+      ),
+    );
+    const results = await analyze(root, { onlyRules: ['redis-keys'] });
+    assert.deepEqual(lines(results), ['sweep.ts:4 redis-keys']);
+  });
+
   it('keeps analysing with default options when tsconfig.json is broken, and says so', async function () {
     const root = tracked(workspace({ 'tsconfig.json': '{ "compilerOptions": { "strict": tru', 'a.ts': KEYS_CODE }));
     const engine = new Engine({ rules: RULES, root });

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import type { ts } from 'ts-morph';
+import { ts } from 'ts-morph';
+
+const { ModuleKind } = ts;
 import type * as ProjectModule from '../server/src/engine/project';
 import { ARTIFACTS, REPO_ROOT } from './harness';
 
@@ -71,6 +73,12 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     const scopes = new Map(factsOf(before).map(([name, , scope]) => [path.basename(name), scope]));
     assert.equal(scopes.get('orders.ts'), root);
     assert.equal(scopes.get('report.ts'), path.join(root, 'src', 'esm'));
+    // The format comes from the extension or the package.json scope (ts-morph's host alone leaves it unset).
+    const formats = new Map(factsOf(before).map(([name, format]) => [path.basename(name), format]));
+    assert.deepEqual(
+      ['orders.ts', 'report.ts', 'loader.mts', 'legacy.cts'].map((name) => formats.get(name)),
+      [ModuleKind.CommonJS, ModuleKind.ESNext, ModuleKind.ESNext, ModuleKind.CommonJS],
+    );
 
     const edits: [string, string][] = [
       [orders, '// edit 1\n'],

@@ -118,12 +118,26 @@ function rememberSourceFiles(host: ts.CompilerHost, fileSystem: object): void {
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
     registry ??= LeanDocumentRegistry.of(fileSystem);
     const known = given.get(fileName);
-    if (known && !shouldCreateNewSourceFile && registry?.holds(known)) return known;
+    if (known && !shouldCreateNewSourceFile && registry?.holds(known)) return adoptModuleFormat(known, languageVersionOrOptions);
     const tree = getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile);
     if (tree) given.set(fileName, tree);
     else given.delete(fileName);
-    return tree;
+    return tree && adoptModuleFormat(tree, languageVersionOrOptions);
   };
+}
+
+/**
+ * The module format the program worked out for a file (from its extension and nearest package.json), which
+ * ts-morph's host drops: without it, under `node16`/`nodenext`, an ES module's imports resolve with the
+ * `require` conditions and miss packages that export only to `import`. Set before binding, as a parse would.
+ */
+function adoptModuleFormat(tree: ts.SourceFile, options: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile {
+  if (typeof options !== 'object' || tree.impliedNodeFormat === options.impliedNodeFormat) return tree;
+  tree.impliedNodeFormat = options.impliedNodeFormat;
+  // Whether the file is a module depends on the format too (`moduleDetection: auto`: an ES module always is).
+  // A tree already bound keeps its answer: binding laid out its scopes by it.
+  if ((tree as { locals?: unknown }).locals === undefined) options.setExternalModuleIndicator?.(tree);
+  return tree;
 }
 
 interface HostOptions {
