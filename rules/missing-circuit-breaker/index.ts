@@ -4,7 +4,7 @@
 import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
 import { moduleSpecifierOf } from '../../server/src/engine/provenance';
 import { RequestPaths } from '../../server/src/engine/request-path';
-import { freshName, indentUnit, nodesIn, quoteOf, RawKind } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, freshName, indentUnit, quoteOf, RawKind } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, resolveCallees } from '../../server/src/engine/summaries';
 import type { Fix, Rule, RuleContext, TextEdit } from '../../server/src/engine/types';
 import { isCockatielExecute, isInsideWrapper, isOpossumBreaker, outboundCall, type OutboundCall } from '../missing-timeout/outbound';
@@ -20,7 +20,7 @@ const rule: Rule = {
   meta,
   mayApply: (text) => /fetch|axios|got|undici|request|\.get\(|\.post\(/.test(text),
   check(context) {
-    for (const call of nodesIn<CallExpression>(context.sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
+    for (const call of fileNodesIn<CallExpression>(context.sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
       const io = context.io.classify(call);
       if (!io || io.kind !== 'http') continue;
       const outbound = outboundCall(call, io);

@@ -4,7 +4,7 @@
 import { CallExpression, NewExpression, Node, ObjectLiteralExpression, SyntaxKind } from 'ts-morph';
 import { importedBinding } from '../../server/src/engine/io-resolver';
 import { RequestPaths } from '../../server/src/engine/request-path';
-import { indentOf, nodesIn, RawKind } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, indentOf, RawKind } from '../../server/src/engine/rule-kit';
 import type { Fix, Rule, RuleContext } from '../../server/src/engine/types';
 import {
   breakerTimesOut,
@@ -40,13 +40,13 @@ const rule: Rule = {
   meta,
   mayApply: (text) => /fetch|axios|got|undici|request|\bget\(|Pool|Client|Redis/.test(text),
   check(context) {
-    for (const call of nodesIn<CallExpression>(context.sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
+    for (const call of fileNodesIn<CallExpression>(context.sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
       const io = context.io.classify(call);
       if (!io || io.kind !== 'http') continue;
       const outbound = outboundCall(call, io);
       if (outbound) checkOutbound(context, outbound);
     }
-    for (const created of nodesIn<NewExpression>(context.sourceFile, (raw) => raw.kind === RawKind.NewExpression)) checkClient(context, created);
+    for (const created of fileNodesIn<NewExpression>(context.sourceFile, (raw) => raw.kind === RawKind.NewExpression)) checkClient(context, created);
   },
 };
 

@@ -4,7 +4,7 @@
 // (`user:${id}:roles`) is a small per-entity collection, and a key we cannot read is left alone.
 import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
-import { nodesIn, RawKind, stringValue } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, RawKind, stringValue } from '../../server/src/engine/rule-kit';
 
 /** Words in a key that say the collection accumulates for as long as the product runs. */
 const GROWING_WORDS = new Set([
@@ -86,7 +86,7 @@ export function growsWithoutBound(key: KeyShape | undefined, sourceFile: SourceF
 
 /** A call in the file that adds a non-constant member or field to this key (SADD, HSET, ZADD, RPUSH, …). */
 function collectionWrite(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): CallExpression | undefined {
-  for (const call of nodesIn<CallExpression>(sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
+  for (const call of fileNodesIn<CallExpression>(sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
     const io = classify(call);
     if (!io || io.kind !== 'redis' || !io.command || !COLLECTION_WRITES.has(io.command)) continue;
     const args = io.method === 'call' ? call.getArguments().slice(1) : call.getArguments();

@@ -5,7 +5,7 @@ import { CallExpression, Identifier, NewExpression, Node, SourceFile, SyntaxKind
 import { importedBinding } from '../../server/src/engine/io-resolver';
 import { moduleSpecifierOf, originOf } from '../../server/src/engine/provenance';
 import { RequestPaths, type RequestPath } from '../../server/src/engine/request-path';
-import { freshName, indentOf, indentUnit, nodesIn, RawKind } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, freshName, indentOf, indentUnit, RawKind } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import type { Fix, Rule, RuleContext, TextEdit } from '../../server/src/engine/types';
 
@@ -46,7 +46,7 @@ const rule: Rule = {
   meta,
   mayApply: (text) => /Client|Pool|Redis|createConnection|createPool|createClient|createCluster|mongoose|Sequelize|knex|\.connect\(|getConnection/.test(text),
   check(context) {
-    for (const node of nodesIn(context.sourceFile, (raw) => raw.kind === RawKind.NewExpression || raw.kind === RawKind.CallExpression)) {
+    for (const node of fileNodesIn(context.sourceFile, (raw) => raw.kind === RawKind.NewExpression || raw.kind === RawKind.CallExpression)) {
       if (Node.isNewExpression(node) || Node.isCallExpression(node)) {
         const kind = clientKind(node);
         if (kind) checkConstruction(context, node, kind);

@@ -14,7 +14,7 @@ import { importedBinding } from './io-resolver';
 import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
-import { nodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
+import { fileNodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
 import { implementersKey, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, mayBeProjectName, resolveCallees, type FunctionLike } from './summaries';
 
@@ -511,7 +511,7 @@ function entriesOfFile(file: SourceFile): EntryPoint[] {
   const text = file.getFullText();
   if (!ENTRY_HINT.test(text)) return entries;
   // Only the shapes that can register an entry get wrapped and examined.
-  const candidates = nodesIn(file, (node) =>
+  const candidates = fileNodesIn(file, (node) =>
     (ts.isCallExpression(node) && isEntryCallName(node.expression)) ||
     (ts.isNewExpression(node) && ENTRY_CONSTRUCTORS.has(nameOfExpression(node.expression) ?? '')) ||
     ts.isClassDeclaration(node));

@@ -1,35 +1,36 @@
 // Small helpers shared by rules: walking calls cheaply, reading literals, formatting fix text.
 import { CallExpression, Decorator, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 
-/**
- * Every call and tagged template in a file, in source order (only matching nodes get wrapped). The walk
- * keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
- */
+/** Every call and tagged template in a file, in source order. */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
-  // Several rules ask for the same file: walked once per parsed tree, wrapped per question (ts-morph may
-  // have forgotten wrappers in between, never the compiler nodes).
-  const tree = sourceFile.compilerNode;
-  let calls = callsOfTree.get(tree);
-  if (!calls) callsOfTree.set(tree, (calls = rawNodesIn(tree, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression)));
-  return calls.map((node) => wrapCompilerNode(sourceFile, node) as CallExpression | TaggedTemplateExpression);
+  return fileNodesIn(sourceFile, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression);
 }
 
-const callsOfTree = new WeakMap<ts.SourceFile, ts.Node[]>();
+/**
+ * The calls, constructions, tagged templates and class declarations of a file that pass a test on the raw
+ * node, in source order. Rules and models look for these in every file: it is walked once per parsed tree
+ * for all of them, and only what passes gets wrapped, per question (ts-morph may have forgotten wrappers in
+ * between, never the compiler nodes; wrapping every node in ts-morph objects would cost more than the test).
+ * The walk keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
+ */
+export function fileNodesIn<T extends Node>(sourceFile: SourceFile, test: (node: ts.Node) => boolean): T[] {
+  const tree = sourceFile.compilerNode;
+  let listed = listedOfTree.get(tree);
+  if (!listed) listedOfTree.set(tree, (listed = rawNodesIn(tree, (node) => LISTED_KINDS.has(node.kind))));
+  const found: T[] = [];
+  for (const node of listed) if (test(node)) found.push(wrapCompilerNode(sourceFile, node) as T);
+  return found;
+}
+
+const listedOfTree = new WeakMap<ts.SourceFile, ts.Node[]>();
 
 // Read once: each `ts.x` through the bundle's module object is a getter call, too slow for a walk of every node.
 /** `ts.SyntaxKind`, for tests on raw compiler nodes in hot walks. */
 export const RawKind = ts.SyntaxKind;
 const K = RawKind;
 const forEachChild = ts.forEachChild;
-
-/**
- * The descendants of a node that pass a test on the raw compiler tree, in source order, wrapped only when they
- * pass: wrapping every node of every file in ts-morph objects costs more than the test.
- */
-export function nodesIn<T extends Node>(root: Node, test: (node: ts.Node) => boolean): T[] {
-  const sourceFile = root.getSourceFile();
-  return rawNodesIn(root.compilerNode, test).map((node) => wrapCompilerNode(sourceFile, node) as T);
-}
+/** What fileNodesIn lists of each file. */
+const LISTED_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([K.CallExpression, K.NewExpression, K.TaggedTemplateExpression, K.ClassDeclaration]);
 
 /** The raw descendants of a compiler node that pass a test, in source order. */
 function rawNodesIn(root: ts.Node, test: (node: ts.Node) => boolean): ts.Node[] {

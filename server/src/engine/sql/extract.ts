@@ -2,8 +2,8 @@
 // I/O model (pg, mysql2, knex.raw, Sequelize/TypeORM query, Prisma $queryRaw), SQL tagged templates
 // (postgres.js, slonik, Drizzle `sql`, Prisma.sql), constants and concatenations the checker can fold.
 // Interpolations become parameters; every character of the SQL maps back to a source offset.
-import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, VariableDeclarationKind } from 'ts-morph';
-import { nodesIn, RawKind } from '../rule-kit';
+import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, VariableDeclarationKind } from 'ts-morph';
+import { fileNodesIn, RawKind } from '../rule-kit';
 import type { IoResolver } from '../io-resolver';
 import { originOf, symbolOfName } from '../provenance';
 
@@ -68,10 +68,10 @@ const MYSQL_LIBRARIES = new Set(['mysql2']);
 const QUESTION_MARK_LIBRARIES = new Set(['mysql2', 'knex', 'sequelize']);
 
 /** Every SQL text in a file that reaches a database, in source order. */
-export function sqlSourcesIn(sourceFile: Node, io: IoResolver): SqlSource[] {
+export function sqlSourcesIn(sourceFile: SourceFile, io: IoResolver): SqlSource[] {
   const sources: SqlSource[] = [];
   const handledTemplates = new Set<Node>();
-  for (const node of nodesIn(sourceFile, (raw) => raw.kind === RawKind.TaggedTemplateExpression || raw.kind === RawKind.CallExpression)) {
+  for (const node of fileNodesIn(sourceFile, (raw) => raw.kind === RawKind.TaggedTemplateExpression || raw.kind === RawKind.CallExpression)) {
     if (Node.isTaggedTemplateExpression(node)) {
       if (handledTemplates.has(node)) continue;
       const tag = sqlTag(node, io);
