@@ -11,6 +11,8 @@ interface TreeFacts {
   callableNames: Set<string>;
   /** Normalised module specifiers the file imports, re-exports, requires or imports dynamically. */
   modules: Set<string>;
+  /** The names its identifiers spell, for the project's own code (read in the same walk). */
+  identifierNames?: Set<string>;
 }
 
 /**
@@ -146,6 +148,7 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
   if (facts) return facts;
   // A type's origin is the package its declaration file belongs to ('project' for the project's own).
   const found: TreeFacts = { callableNames: new Set(), modules: new Set(tree.isDeclarationFile ? [normalizeModule(packageOfFile(tree.fileName))] : []) };
+  const identifierNames = isProjectTree(tree) ? (found.identifierNames = new Set()) : undefined;
   const addName = (name: ts.Node | undefined): void => {
     if (name && (name.kind === K.Identifier || name.kind === K.PrivateIdentifier || name.kind === K.StringLiteral)) found.callableNames.add((name as ts.Identifier).text);
   };
@@ -154,6 +157,9 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
   };
   walkRaw(tree, (node) => {
     switch (node.kind) {
+      case K.Identifier:
+        identifierNames?.add((node as ts.Identifier).text);
+        break;
       case K.FunctionDeclaration:
       case K.MethodDeclaration:
       // An interface method: a call of it on an injected dependency resolves to the classes implementing it.
@@ -248,23 +254,12 @@ export function identifiersNamed(program: ts.Program, tree: ts.SourceFile, name:
 
 const EMPTY_IDENTIFIERS: readonly ts.Identifier[] = [];
 
-const identifierNames = new WeakMap<ts.SourceFile, Set<string>>();
-
 /**
- * The names a file's identifiers spell, once per parsed tree: "which files mention `fetchRates`?" is then a
- * set look-up per file instead of a scan of every file's text for every name asked about.
+ * The names a project file's identifiers spell, once per parsed tree: "which files mention `fetchRates`?" is
+ * then a set look-up per file instead of a scan of every file's text for every name asked about.
  */
-export function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
-  let names = identifierNames.get(tree);
-  if (names) return names;
-  const found = new Set<string>();
-  walkRaw(tree, (node) => {
-    if (node.kind !== K.Identifier) return true;
-    found.add((node as ts.Identifier).text);
-    return false;
-  });
-  identifierNames.set(tree, (names = found));
-  return names;
+function identifierNamesOf(tree: ts.SourceFile): ReadonlySet<string> {
+  return factsOfTree(tree).identifierNames ?? EMPTY;
 }
 
 /**
