@@ -10,8 +10,8 @@ import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from '
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { normalizeModule, originOf, symbolOfName } from '../../server/src/engine/provenance';
-import { callsIn, decoratorName, excerpt } from '../../server/src/engine/rule-kit';
-import { isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
+import { callsIn, decoratorName, excerpt, wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { FUNCTION_KINDS, isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
 import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect, outerOf } from './fixes/shape';
@@ -61,7 +61,7 @@ const rule: Rule = {
       if (Node.isCallExpression(call) && reportPointFree(context, call, smallCollection, reportWrites)) continue;
       // Syntax first: only calls inside a per-item loop, or in a field resolver, reach the type checker.
       checkBudget();
-      const shape = walkUp(call, loops, (child, node) => loopStep(child, node, smallCollection)) ?? walkUp(call, resolvers, resolverStep);
+      const shape = walkUp(call, loops, LOOP_STEP_KINDS, (child, node) => loopStep(child, node, smallCollection)) ?? walkUp(call, resolvers, FUNCTION_KINDS, resolverStep);
       if (!shape) continue;
       if (isQuietLoop(shape, call)) continue;
       const path = perItemIo(call, context, reportWrites);
@@ -283,28 +283,45 @@ function resolverStep(_child: Node, node: Node): LoopShape | undefined | typeof 
 /**
  * Walks from `start` up its ancestors until `step` decides, and remembers the answer for every node
  * passed: code at any of them gets the same answer. Keeps a file with thousands of nested calls linear.
+ * `step` is asked only at ancestors of the `asks` kinds (it continues past any other), so the walk
+ * wraps no other node in a ts-morph object.
  */
-function walkUp<T>(start: Node, cache: Map<ts.Node, T | undefined>, step: (child: Node, node: Node) => T | undefined | typeof CONTINUE): T | undefined {
+function walkUp<T>(start: Node, cache: Map<ts.Node, T | undefined>, asks: ReadonlySet<ts.SyntaxKind>, step: (child: Node, node: Node) => T | undefined | typeof CONTINUE): T | undefined {
+  const sourceFile = start.getSourceFile();
   const passed: ts.Node[] = [];
   let result: T | undefined;
-  for (let child = start; ; ) {
-    if (cache.has(child.compilerNode)) {
-      result = cache.get(child.compilerNode);
+  for (let child = start.compilerNode; ; ) {
+    if (cache.has(child)) {
+      result = cache.get(child);
       break;
     }
-    passed.push(child.compilerNode);
-    const node = child.getParent();
+    passed.push(child);
+    const node = child.parent;
     if (!node) break;
-    const decided = step(child, node);
-    if (decided !== CONTINUE) {
-      result = decided;
-      break;
+    if (asks.has(node.kind)) {
+      const decided = step(wrapCompilerNode(sourceFile, child), wrapCompilerNode(sourceFile, node));
+      if (decided !== CONTINUE) {
+        result = decided;
+        break;
+      }
     }
     child = node;
   }
   for (const node of passed) cache.set(node, result);
   return result;
 }
+
+/** Where loopStep decides: loops, functions and classes; it continues past anything else. */
+const LOOP_STEP_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([
+  ...FUNCTION_KINDS,
+  SyntaxKind.ForOfStatement,
+  SyntaxKind.ForInStatement,
+  SyntaxKind.ForStatement,
+  SyntaxKind.WhileStatement,
+  SyntaxKind.DoStatement,
+  SyntaxKind.ClassDeclaration,
+  SyntaxKind.ClassExpression,
+]);
 
 function isFieldResolver(fn: Node): boolean {
   // NestJS: @ResolveField() in a @Resolver class.
