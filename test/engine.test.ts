@@ -124,6 +124,31 @@ describe('engine: projects', function () {
     assert.deepEqual(lines(results), ['sweep.ts:4 redis-keys']);
   });
 
+  // A script's `await (x)` is a call of a function named await; in a module, an await. Its module format
+  // arrives after the parse: it must not make the file a module without the module's parse.
+  it('keeps an ES module without imports that awaits at the top level parsed and classified alike', async function () {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const root = tracked(
+      workspace(
+        {
+          'package.json': JSON.stringify({ name: 'esm-boot', type: 'module' }),
+          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['src/*.ts'] }),
+          'src/boot.ts': `const ready = await (Promise.resolve(1));\nconsole.log(ready);\n`,
+          'src/plain.ts': `const answer = 42;\nconsole.log(answer);\n`,
+        },
+        ARTIFACTS,
+      ),
+    );
+    const engine = new Engine({ rules: RULES, root });
+    await engine.analyzePaths([root]);
+    const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
+    const boot = workspaceOf.workspace.sourceFile(path.join(root, 'src', 'boot.ts'));
+    const initializer = boot.getVariableDeclarationOrThrow('ready').getInitializerOrThrow();
+    assert.equal(ts.isExternalModule(boot.compilerNode), initializer.getKind() === ts.SyntaxKind.AwaitExpression);
+    // Without such an await, the format makes the file a module, as tsc does.
+    assert.equal(ts.isExternalModule(workspaceOf.workspace.sourceFile(path.join(root, 'src', 'plain.ts')).compilerNode), true);
+  });
+
   it('keeps analysing with default options when tsconfig.json is broken, and says so', async function () {
     const root = tracked(workspace({ 'tsconfig.json': '{ "compilerOptions": { "strict": tru', 'a.ts': KEYS_CODE }));
     const engine = new Engine({ rules: RULES, root });

@@ -133,12 +133,21 @@ function rememberSourceFiles(host: ts.CompilerHost, fileSystem: object): void {
  */
 function adoptModuleFormat(tree: ts.SourceFile, options: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile {
   if (typeof options !== 'object' || tree.impliedNodeFormat === options.impliedNodeFormat) return tree;
+  // A bound tree keeps what it was bound as: binding laid out its scopes by it, and a program reusing the
+  // tree could not tell it changed (a package.json `type` edited in a live session takes a restart).
+  const internals = tree as ts.SourceFile & { locals?: unknown; externalModuleIndicator?: unknown; transformFlags?: number };
+  if (internals.locals !== undefined) return tree;
   tree.impliedNodeFormat = options.impliedNodeFormat;
   // Whether the file is a module depends on the format too (`moduleDetection: auto`: an ES module always is).
-  // A tree already bound keeps its answer: binding laid out its scopes by it.
-  if ((tree as { locals?: unknown }).locals === undefined) options.setExternalModuleIndicator?.(tree);
+  // Not for a script that may hold a top-level `await`: the parser reads `await (x)` differently in a module,
+  // so only a new parse could make it one. It stays a script, as it was before its format was known.
+  const mayAwaitAtTopLevel = POSSIBLE_TOP_LEVEL_AWAIT === undefined || ((internals.transformFlags ?? 0) & POSSIBLE_TOP_LEVEL_AWAIT) !== 0;
+  if (internals.externalModuleIndicator || !mayAwaitAtTopLevel) options.setExternalModuleIndicator?.(tree);
   return tree;
 }
+
+/** TypeScript's mark on trees with an `await` that a module would parse as one (internal; unknown: assume one). */
+const POSSIBLE_TOP_LEVEL_AWAIT = (ts as unknown as { TransformFlags?: { ContainsPossibleTopLevelAwait?: number } }).TransformFlags?.ContainsPossibleTopLevelAwait;
 
 interface HostOptions {
   transactionalFileSystem: object;
