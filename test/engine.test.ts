@@ -104,22 +104,21 @@ describe('engine: projects', function () {
     assert.deepEqual(lines(await analyze(root)).sort(), ['job.ts:3 redis-keys', 'routes.ts:2 redis-keys']);
   });
 
+  /** A `type: module` package under `nodenext`, beside the repository's node_modules (ioredis). */
+  const esModuleWorkspace = (files: Record<string, string>): string => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['src/*.ts'] };
+    return tracked(workspace({ 'package.json': JSON.stringify({ name: 'esm-app', type: 'module' }), 'tsconfig.json': JSON.stringify(tsconfig), ...files }, ARTIFACTS));
+  };
+
   // ts-morph's compiler host drops the module format TypeScript works out for each file; without it an ES
   // module's imports resolve with the `require` conditions.
   it('resolves a package that exports only to import from an ES module (nodenext)', async function () {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const root = tracked(
-      workspace(
-        {
-          'package.json': JSON.stringify({ name: 'esm-app', type: 'module' }),
-          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['src/*.ts'] }),
-          'node_modules/cache-kit/package.json': JSON.stringify({ name: 'cache-kit', type: 'module', exports: { '.': { import: { types: './index.d.ts', default: './index.js' } } } }),
-          'node_modules/cache-kit/index.d.ts': `export { Redis } from 'ioredis';\n`,
-          'src/sweep.ts': `import { Redis } from 'cache-kit';\nconst redis = new Redis();\nexport async function sweep(): Promise<string[]> {\n  return redis.keys('tmp:*');\n}\n`,
-        },
-        ARTIFACTS,
-      ),
-    );
+    const root = esModuleWorkspace({
+      'node_modules/cache-kit/package.json': JSON.stringify({ name: 'cache-kit', type: 'module', exports: { '.': { import: { types: './index.d.ts', default: './index.js' } } } }),
+      'node_modules/cache-kit/index.d.ts': `export { Redis } from 'ioredis';\n`,
+      'src/sweep.ts': `import { Redis } from 'cache-kit';\nconst redis = new Redis();\nexport async function sweep(): Promise<string[]> {\n  return redis.keys('tmp:*');\n}\n`,
+    });
     const results = await analyze(root, { onlyRules: ['redis-keys'] });
     assert.deepEqual(lines(results), ['sweep.ts:4 redis-keys']);
   });
@@ -127,18 +126,10 @@ describe('engine: projects', function () {
   // A script's `await (x)` is a call of a function named await; in a module, an await. Its module format
   // arrives after the parse: it must not make the file a module without the module's parse.
   it('keeps an ES module without imports that awaits at the top level parsed and classified alike', async function () {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const root = tracked(
-      workspace(
-        {
-          'package.json': JSON.stringify({ name: 'esm-boot', type: 'module' }),
-          'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true }, include: ['src/*.ts'] }),
-          'src/boot.ts': `const ready = await (Promise.resolve(1));\nconsole.log(ready);\n`,
-          'src/plain.ts': `const answer = 42;\nconsole.log(answer);\n`,
-        },
-        ARTIFACTS,
-      ),
-    );
+    const root = esModuleWorkspace({
+      'src/boot.ts': `const ready = await (Promise.resolve(1));\nconsole.log(ready);\n`,
+      'src/plain.ts': `const answer = 42;\nconsole.log(answer);\n`,
+    });
     const engine = new Engine({ rules: RULES, root });
     await engine.analyzePaths([root]);
     const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
