@@ -354,22 +354,23 @@ export class Workspace {
    * with the project's program built and bound: the trees of a Workspace have parent pointers from then on.
    */
   sourceFile(file: string): SourceFile {
-    const absolute = path.resolve(file);
-    const loaded = this.projectFor(absolute);
-    const sourceFile = loaded.project.getSourceFile(absolute) ?? loaded.project.addSourceFileAtPath(absolute);
+    const sourceFile = this.addFile(file);
     try {
-      bindProject(loaded.project);
+      bindProject(sourceFile.getProject());
     } catch {
       // Every tree has its parents all the same; rules meet the problem and report it per file.
     }
     return sourceFile;
   }
 
-  /** Adds a file to its project without building a program: to load many files before analysing any. */
-  addFile(file: string): void {
+  /**
+   * The file in its project, added if need be, without building a program: to load many files before
+   * analysing any. Its tree may have no parent pointers yet; sourceFile() is the one to walk.
+   */
+  addFile(file: string): SourceFile {
     const absolute = path.resolve(file);
     const loaded = this.projectFor(absolute);
-    if (!loaded.project.getSourceFile(absolute)) loaded.project.addSourceFileAtPath(absolute);
+    return loaded.project.getSourceFile(absolute) ?? loaded.project.addSourceFileAtPath(absolute);
   }
 
   /** Replaces a file's text with unsaved editor text (or re-reads it from disk when `text` is undefined). */
