@@ -25,6 +25,11 @@ async function analyze(root: string, options: Partial<ConstructorParameters<type
   return (await engine.analyzePaths([root])).results;
 }
 
+/** A file as the engine's workspace hands it to rules: in its project, the program built and bound. */
+function sourceFileOf(engine: Engine, file: string): SourceFile {
+  return (engine as unknown as { workspace: { sourceFile(file: string): SourceFile } }).workspace.sourceFile(file);
+}
+
 function lines(results: FileResult[], ruleId?: string): string[] {
   return results.flatMap((result) =>
     result.findings.filter((f) => !ruleId || f.ruleId === ruleId).map((f) => `${path.basename(result.file)}:${f.range.start.line} ${f.ruleId}`),
@@ -132,12 +137,11 @@ describe('engine: projects', function () {
     });
     const engine = new Engine({ rules: RULES, root });
     await engine.analyzePaths([root]);
-    const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
-    const boot = workspaceOf.workspace.sourceFile(path.join(root, 'src', 'boot.ts'));
+    const boot = sourceFileOf(engine, path.join(root, 'src', 'boot.ts'));
     const initializer = boot.getVariableDeclarationOrThrow('ready').getInitializerOrThrow();
     assert.equal(ts.isExternalModule(boot.compilerNode), initializer.getKind() === ts.SyntaxKind.AwaitExpression);
     // Without such an await, the format makes the file a module, as tsc does.
-    assert.equal(ts.isExternalModule(workspaceOf.workspace.sourceFile(path.join(root, 'src', 'plain.ts')).compilerNode), true);
+    assert.equal(ts.isExternalModule(sourceFileOf(engine, path.join(root, 'src', 'plain.ts')).compilerNode), true);
   });
 
   it('keeps analysing with default options when tsconfig.json is broken, and says so', async function () {
@@ -252,7 +256,6 @@ describe('engine: parsing and program reuse', function () {
     const results = (await engine.analyzePaths([root])).results;
     assert.deepEqual(results.flatMap((result) => result.messages.map((message) => message.message)), []);
     assert.deepEqual(lines(results), ['sweep.ts:6 redis-keys']);
-    const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
     const orphans = (file: string): number => {
       let count = 0;
       const visit = (node: ts.Node): void => {
@@ -261,7 +264,7 @@ describe('engine: parsing and program reuse', function () {
           visit(child);
         });
       };
-      visit(workspaceOf.workspace.sourceFile(path.join(root, file)).compilerNode);
+      visit(sourceFileOf(engine, path.join(root, file)).compilerNode);
       return count;
     };
     assert.equal(orphans('sweep.ts'), 0);
@@ -316,8 +319,7 @@ describe('engine: parsing and program reuse', function () {
     // TypeScript's own record of how much of the previous program it kept (2: all but the changed files).
     const reuseAfterEdit = (): number => {
       engine.setFileText(sweep, `// edited\n${KEYS_CODE}`);
-      const workspaceOf = engine as unknown as { workspace: { sourceFile(file: string): SourceFile } };
-      return (workspaceOf.workspace.sourceFile(sweep).getProject().getProgram().compilerObject as unknown as { structureIsReused: number }).structureIsReused;
+      return (sourceFileOf(engine, sweep).getProject().getProgram().compilerObject as unknown as { structureIsReused: number }).structureIsReused;
     };
     engine.prepareForEdits();
     assert.equal(reuseAfterEdit(), 2);
