@@ -4,7 +4,7 @@
 // whose modules the program never loads cannot match any value's origin.
 import { Node, Project, ts } from 'ts-morph';
 import { normalizeModule, packageOfFile } from './provenance';
-import { RawKind, walkRaw } from './rule-kit';
+import { RawKind, walkRaw } from './raw-tree';
 
 interface TreeFacts {
   /** Names a call can reach a project function by: declared functions, methods, function-valued variables and properties, classes, and local import names (aliases). */
@@ -13,6 +13,8 @@ interface TreeFacts {
   modules: Set<string>;
   /** The names its identifiers spell, for the project's own code (read in the same walk). */
   identifierNames?: Set<string>;
+  /** Its calls, constructions, tagged templates and class declarations in source order (see listedNodesOf). */
+  listed?: ts.Node[];
 }
 
 /**
@@ -149,6 +151,7 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
   // A type's origin is the package its declaration file belongs to ('project' for the project's own).
   const found: TreeFacts = { callableNames: new Set(), modules: new Set(tree.isDeclarationFile ? [normalizeModule(packageOfFile(tree.fileName))] : []) };
   const identifierNames = isProjectTree(tree) ? (found.identifierNames = new Set()) : undefined;
+  const listed: ts.Node[] = (found.listed = []);
   const addName = (name: ts.Node | undefined): void => {
     if (name && (name.kind === K.Identifier || name.kind === K.PrivateIdentifier || name.kind === K.StringLiteral)) found.callableNames.add((name as ts.Identifier).text);
   };
@@ -160,11 +163,14 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
       case K.Identifier:
         identifierNames?.add((node as ts.Identifier).text);
         break;
+      case K.ClassDeclaration:
+        listed.push(node);
+        addName((node as ts.NamedDeclaration).name);
+        break;
       case K.FunctionDeclaration:
       case K.MethodDeclaration:
       // An interface method: a call of it on an injected dependency resolves to the classes implementing it.
       case K.MethodSignature:
-      case K.ClassDeclaration:
       case K.ClassExpression:
       case K.ImportClause:
       case K.ImportSpecifier:
@@ -196,7 +202,12 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
       case K.ExternalModuleReference:
         addModule((node as ts.ExternalModuleReference).expression);
         break;
+      case K.NewExpression:
+      case K.TaggedTemplateExpression:
+        listed.push(node);
+        break;
       case K.CallExpression: {
+        listed.push(node);
         const callee = (node as ts.CallExpression).expression;
         if (callee.kind === K.ImportKeyword || (callee.kind === K.Identifier && (callee as ts.Identifier).text === 'require')) addModule((node as ts.CallExpression).arguments[0]);
         break;
@@ -211,6 +222,27 @@ function factsOfTree(tree: ts.SourceFile): TreeFacts {
   treeFacts.set(tree, found);
   return found;
 }
+
+/**
+ * The calls, constructions, tagged templates and class declarations of a tree, in source order: rules and
+ * models look for these in every file, and the walk that reads a tree's names lists them too. A library's
+ * tree gets a walk of its own, since its names are not the project's.
+ */
+export function listedNodesOf(tree: ts.SourceFile): readonly ts.Node[] {
+  if (!tree.fileName.includes('/node_modules/')) return factsOfTree(tree).listed!;
+  let listed = libraryListed.get(tree);
+  if (!listed) {
+    const nodes: ts.Node[] = (listed = []);
+    walkRaw(tree, (node) => {
+      if (LISTED_KINDS.has(node.kind)) nodes.push(node);
+    });
+    libraryListed.set(tree, listed);
+  }
+  return listed;
+}
+
+const LISTED_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([K.CallExpression, K.NewExpression, K.TaggedTemplateExpression, K.ClassDeclaration]);
+const libraryListed = new WeakMap<ts.SourceFile, ts.Node[]>();
 
 /**
  * False when no project function, method, class or import binding is called `name`: a call by that name

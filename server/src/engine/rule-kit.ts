@@ -1,5 +1,11 @@
 // Small helpers shared by rules: walking calls cheaply, reading literals, formatting fix text.
-import { CallExpression, Decorator, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, Decorator, Node, SourceFile, TaggedTemplateExpression, ts } from 'ts-morph';
+import { listedNodesOf } from './project-index';
+import { RawKind, wrapCompilerNode } from './raw-tree';
+
+export { RawKind, walkRaw, wrapCompilerNode } from './raw-tree';
+
+const K = RawKind;
 
 /** Every call and tagged template in a file, in source order. */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
@@ -8,63 +14,15 @@ export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplat
 
 /**
  * The calls, constructions, tagged templates and class declarations of a file that pass a test on the raw
- * node, in source order. Rules and models look for these in every file: it is walked once per parsed tree
- * for all of them, and only what passes gets wrapped, per question (ts-morph may have forgotten wrappers in
- * between, never the compiler nodes; wrapping every node in ts-morph objects would cost more than the test).
- * The walk keeps its own stack: ts-morph's recursive descendant walk overflows on a 5,000-link call chain.
+ * node, in source order. Rules and models look for these in every file: the project index lists them in
+ * its one walk over each parsed tree, and only what passes gets wrapped, per question (ts-morph may have
+ * forgotten wrappers in between, never the compiler nodes; wrapping every node in ts-morph objects would
+ * cost more than the test).
  */
 export function fileNodesIn<T extends Node>(sourceFile: SourceFile, test: (node: ts.Node) => boolean): T[] {
-  const tree = sourceFile.compilerNode;
-  let listed = listedOfTree.get(tree);
-  if (!listed) listedOfTree.set(tree, (listed = rawNodesIn(tree, (node) => LISTED_KINDS.has(node.kind))));
   const found: T[] = [];
-  for (const node of listed) if (test(node)) found.push(wrapCompilerNode(sourceFile, node) as T);
+  for (const node of listedNodesOf(sourceFile.compilerNode)) if (test(node)) found.push(wrapCompilerNode(sourceFile, node) as T);
   return found;
-}
-
-const listedOfTree = new WeakMap<ts.SourceFile, ts.Node[]>();
-
-// Read once: each `ts.x` through the bundle's module object is a getter call, too slow for a walk of every node.
-/** `ts.SyntaxKind`, for tests on raw compiler nodes in hot walks. */
-export const RawKind = ts.SyntaxKind;
-const K = RawKind;
-const forEachChild = ts.forEachChild;
-/** What fileNodesIn lists of each file. */
-const LISTED_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([K.CallExpression, K.NewExpression, K.TaggedTemplateExpression, K.ClassDeclaration]);
-
-/** The raw descendants of a compiler node that pass a test, in source order. */
-function rawNodesIn(root: ts.Node, test: (node: ts.Node) => boolean): ts.Node[] {
-  const found: ts.Node[] = [];
-  walkRaw(root, (node) => {
-    // The root itself is not one of its descendants.
-    if (node !== root && test(node)) found.push(node);
-  });
-  return found;
-}
-
-/**
- * Visits a raw compiler node and its descendants, parents before children and in source order; `visit`
- * returns false to skip a node's children. An explicit stack: generated files nest deeper than the call
- * stack allows.
- */
-export function walkRaw(root: ts.Node, visit: (node: ts.Node) => boolean | void): void {
-  const stack: ts.Node[] = [root];
-  const children: ts.Node[] = [];
-  const collect = (child: ts.Node): void => {
-    children.push(child);
-  };
-  while (stack.length > 0) {
-    const node = stack.pop() as ts.Node;
-    if (visit(node) === false) continue;
-    children.length = 0;
-    forEachChild(node, collect);
-    for (let index = children.length - 1; index >= 0; index--) stack.push(children[index]);
-  }
-}
-
-/** The ts-morph node for a compiler node of this file (created once, then cached by ts-morph). */
-export function wrapCompilerNode(sourceFile: SourceFile, node: ts.Node): Node {
-  return (sourceFile as unknown as { _getNodeFromCompilerNode(node: ts.Node): Node })._getNodeFromCompilerNode(node);
 }
 
 /** The property name of `a.b(...)` or the identifier of `b(...)`. */
