@@ -14,8 +14,8 @@ import { importedBinding } from './io-resolver';
 import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
-import { fileNodesIn, RawKind, walkRaw, wrapCompilerNode } from './rule-kit';
-import { implementersKey, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { fileNodesIn, RawKind, wrapCompilerNode } from './rule-kit';
+import { implementersKey, listedNodesOf, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, mayBeProjectName, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -381,44 +381,70 @@ function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf
 }
 
 /**
- * Project functions that run when `body` runs: called, constructed, or handed over as callbacks. Walks the
- * raw tree and wraps only calls, constructions and inline callbacks: this runs over every function the
- * entry points reach, and wrapping every node of them in ts-morph objects cost more than the resolution.
+ * Project functions that run when `body` runs: called, constructed, or handed over as callbacks. Reads the
+ * calls and constructions from the project index's list of the file, and wraps only those whose names may
+ * be a project function's: this runs over every function the entry points reach, and walking every node of
+ * them, or wrapping it in ts-morph objects, cost more than the resolution.
  */
 function calleesOf(body: Node, consulted: Set<string>): Edge[] {
   const result: Edge[] = [];
   const sourceFile = body.getSourceFile();
-  const root = body.compilerNode;
-  // Pre-order, in source order: the edge order decides which shortest chain is shown.
-  walkRaw(root, (raw) => {
-    const kind = raw.kind;
-    if (kind === K.ClassDeclaration || kind === K.ClassExpression) return false;
-    // Nested functions run when the body runs only when they are invoked or handed to a call.
-    if (raw !== root && FUNCTION_KINDS.has(kind) && !isInvokedInline(raw, 'all')) return false;
-    if (kind === K.CallExpression || kind === K.NewExpression) {
-      const call = raw as ts.CallExpression | ts.NewExpression;
-      // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
-      // project function, and then neither the call nor its arguments need ts-morph objects.
-      const calleeMayBeProject = mayBeProjectName(body, calleeNameOf(call.expression));
-      // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too. Plain names and
-      // `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
-      const passed = kind === K.CallExpression ? (call.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayBeProjectName(body, calleeNameOf(argument))) : [];
-      if (!calleeMayBeProject && passed.length === 0) return true;
-      try {
-        const node = wrapCompilerNode(sourceFile, raw);
-        if (Node.isCallExpression(node)) {
-          if (calleeMayBeProject) for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
-          for (const argument of passed) for (const callee of functionsOf(wrapCompilerNode(sourceFile, argument))) result.push(edgeTo(node, callee));
-        } else if (Node.isNewExpression(node)) {
-          for (const ctor of constructorsOf(node)) result.push(edgeTo(node, ctor));
-        }
-      } catch {
-        // Unresolvable symbols simply add no edge.
+  // In source order: the edge order decides which shortest chain is shown.
+  for (const raw of callsRunningWith(body.compilerNode, sourceFile.compilerNode)) {
+    // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
+    // project function, and then neither the call nor its arguments need ts-morph objects.
+    const calleeMayBeProject = mayBeProjectName(body, calleeNameOf(raw.expression));
+    // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too. Plain names and
+    // `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
+    const passed = raw.kind === K.CallExpression ? (raw.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayBeProjectName(body, calleeNameOf(argument))) : [];
+    if (!calleeMayBeProject && passed.length === 0) continue;
+    try {
+      const node = wrapCompilerNode(sourceFile, raw);
+      if (Node.isCallExpression(node)) {
+        if (calleeMayBeProject) for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
+        for (const argument of passed) for (const callee of functionsOf(wrapCompilerNode(sourceFile, argument))) result.push(edgeTo(node, callee));
+      } else if (Node.isNewExpression(node)) {
+        for (const ctor of constructorsOf(node)) result.push(edgeTo(node, ctor));
       }
+    } catch {
+      // Unresolvable symbols simply add no edge.
     }
-    return true;
-  });
+  }
   return result;
+}
+
+/**
+ * The calls and constructions that run when `root` runs, in source order: those within it, but not within
+ * a class or a nested function, unless that function is invoked on the spot or handed to a call.
+ */
+function callsRunningWith(root: ts.Node, tree: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
+  // `() => class { … }` defines a class; none of it runs yet.
+  if (root.kind === K.ClassDeclaration || root.kind === K.ClassExpression) return [];
+  const listed = listedNodesOf(tree);
+  // The list is in source order, so the nodes within `root` start at the first at or after its position.
+  let low = 0;
+  let high = listed.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (listed[middle].pos < root.pos) low = middle + 1;
+    else high = middle;
+  }
+  const found: (ts.CallExpression | ts.NewExpression)[] = [];
+  for (let index = low; index < listed.length && listed[index].pos < root.end; index++) {
+    const node = listed[index];
+    if ((node.kind === K.CallExpression || node.kind === K.NewExpression) && runsWith(node, root)) found.push(node as ts.CallExpression | ts.NewExpression);
+  }
+  return found;
+}
+
+function runsWith(node: ts.Node, root: ts.Node): boolean {
+  for (let current = node; current !== root; current = current.parent) {
+    // Not within `root` at all: an enclosing node that starts where it does.
+    if (current.kind === K.SourceFile) return false;
+    const parent = current.parent;
+    if (parent !== root && (parent.kind === K.ClassDeclaration || parent.kind === K.ClassExpression || (FUNCTION_KINDS.has(parent.kind) && !isInvokedInline(parent, 'all')))) return false;
+  }
+  return true;
 }
 
 /** The name a callee or reference resolves by: `b` of `a.b`, or the expression itself. */
