@@ -147,6 +147,38 @@ router.post('/items', async (req, res) => {
     assert.equal(paths.requestPathOf(nodeAt(app, 'export const router')), undefined, 'module scope is start-up code');
   });
 
+  it('follows the calls a handler runs, not those in classes or nested functions it only defines', function () {
+    const { file } = project({
+      'runs/lib.ts': `
+export function helper() { /*helper*/ return 1; }
+export function inIife() { /*iife*/ return 1; }
+export function inCallback() { /*callback*/ return 1; }
+export function inClass() { /*class*/ return 1; }
+export function inNested() { /*nested*/ return 1; }
+export function inMadeClass() { /*made*/ return 1; }
+export const make = () => class { value = inMadeClass(); };
+`,
+      'runs/app.ts': `
+import { Router } from 'express';
+import { helper, inIife, inCallback, inClass, inNested, make } from './lib';
+export const router = Router();
+router.get('/x', (req, res) => {
+  helper();
+  (() => inIife())();
+  [1].forEach(() => inCallback());
+  class Local { field = inClass(); run() { return inClass(); } }
+  function later() { return inNested(); }
+  const Made = make();
+  res.json(1);
+});
+`,
+    });
+    const paths = new RequestPaths();
+    const lib = file('runs/lib.ts');
+    for (const marker of ['/*helper*/', '/*iife*/', '/*callback*/']) assert.ok(paths.requestPathOf(nodeAt(lib, marker)), `${marker} runs per request`);
+    for (const marker of ['/*class*/', '/*nested*/', '/*made*/']) assert.equal(paths.requestPathOf(nodeAt(lib, marker)), undefined, `${marker} is only defined`);
+  });
+
   it('finds Fastify routes, route objects and hooks, inside plugins too', function () {
     const { file } = project({
       'fastify/server.ts': `
