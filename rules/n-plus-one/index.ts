@@ -10,7 +10,7 @@ import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from '
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { normalizeModule, originOf, symbolOfName } from '../../server/src/engine/provenance';
-import { callsIn, decoratorName, excerpt, wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { callsIn, decoratorName, excerpt, RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
 import { FUNCTION_KINDS, isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
@@ -414,29 +414,38 @@ function nearestBreakTarget(node: Node): Node | undefined {
  * (`cursor = next`, `lastId = rows.at(-1).id`, `node = parent`), so each iteration depends on the last.
  */
 function feedsNextIteration(call: Node, loop: Node): boolean {
-  const names = new Set<string>();
+  // The assignments first, on the raw tree: most loops assign nothing, and then no name the call reads
+  // needs its declarations looked up.
+  const assigned = namesAssignedIn(loop.compilerNode, loop.getSourceFile().compilerNode);
+  if (assigned.size === 0) return false;
+  // The receiver: `for (…) { node = await node.parent() }`.
+  if (Node.isCallExpression(call)) {
+    const callee = call.getExpression();
+    if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression()) && assigned.has(callee.getExpression().getText())) return true;
+  }
   const args = Node.isCallExpression(call) ? call.getArguments() : Node.isTaggedTemplateExpression(call) ? [call.getTemplate()] : [];
   for (const argument of args) {
     for (const identifier of identifiersIn(argument)) {
+      if (!assigned.has(identifier.getText())) continue;
       const declarations = identifier.getSymbol()?.getDeclarations() ?? [];
-      if (declarations.length > 0 && declarations.every((declaration) => !isInside(declaration, loop))) names.add(identifier.getText());
+      if (declarations.length > 0 && declarations.every((declaration) => !isInside(declaration, loop))) return true;
     }
   }
-  // The receiver too: `for (…) { node = await node.parent() }`.
-  if (Node.isCallExpression(call)) {
-    const callee = call.getExpression();
-    if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression())) names.add(callee.getExpression().getText());
-  }
-  if (names.size === 0) return false;
-  for (const assignment of loop.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
-    if (assignment.getOperatorToken().getKind() !== SyntaxKind.EqualsToken && assignment.getOperatorToken().getKind() !== SyntaxKind.PlusEqualsToken) continue;
-    const left = assignment.getLeft();
-    // A counter stepping through a list (`i += 1`, `i = i + 1`) walks items, it does not follow a cursor.
-    if (/^(\d+|\w+\s*[+-]\s*\d+)$/.test(assignment.getRight().getText().trim())) continue;
-    const targets = Node.isIdentifier(left) ? [left] : left.getDescendantsOfKind(SyntaxKind.Identifier);
-    if (targets.some((target) => names.has(target.getText()))) return true;
-  }
   return false;
+}
+
+/** The names a loop assigns with `=` or `+=`, but not as a counter stepping through a list (`i += 1`, `i = i + 1`). */
+function namesAssignedIn(loop: ts.Node, tree: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  walkRaw(loop, (node) => {
+    if (node.kind !== RawKind.BinaryExpression) return;
+    const { left, operatorToken, right } = node as ts.BinaryExpression;
+    if (operatorToken.kind !== RawKind.EqualsToken && operatorToken.kind !== RawKind.PlusEqualsToken) return;
+    if (/^(\d+|\w+\s*[+-]\s*\d+)$/.test(right.getText(tree).trim())) return;
+    if (left.kind === RawKind.Identifier) names.add((left as ts.Identifier).text);
+    else walkRaw(left, (inner) => void (inner.kind === RawKind.Identifier && names.add((inner as ts.Identifier).text)));
+  });
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------------
