@@ -1,6 +1,9 @@
 // How the bundles are built: scripts/bundle.mjs for dist/, and the test that bundles the engine to check
 // the TypeScript patch below.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 export const importMetaBanner = "const __scalelintImportMetaUrl = require('url').pathToFileURL(__filename).href;";
 
@@ -51,14 +54,15 @@ export const rememberCreateOptions = patchOnce('typescript-remembers-create-opti
  * ts-morph hands out its wrapper for a compiler node through a cache lookup that first allocates a
  * closure to create one; an analysis asks about 800,000 times, nearly always for a node already wrapped
  * (every getParent, getExpression and getDeclarations of the rules goes through it). The patch looks in
- * the cache first. Same guard as above.
+ * the cache first, and tests for a source file with the kind's number, read here from the bundled
+ * TypeScript, not through a getter per call. Same guard as above.
  */
 const WRAPPER_LOOKUP = `    getNodeFromCompilerNode(compilerNode, sourceFile) {
         if (compilerNode.kind === common.SyntaxKind.SourceFile)
             return this.getSourceFile(compilerNode, { markInProject: false });
         return this.#nodeCache.getOrCreate(compilerNode, () => {`;
 const WRAPPER_LOOKUP_CACHED_FIRST = `    getNodeFromCompilerNode(compilerNode, sourceFile) {
-        if (compilerNode.kind === common.SyntaxKind.SourceFile)
+        if (compilerNode.kind === ${require('@ts-morph/common').ts.SyntaxKind.SourceFile} /* SyntaxKind.SourceFile */)
             return this.getSourceFile(compilerNode, { markInProject: false });
         const wrapped = this.#nodeCache.get(compilerNode);
         if (wrapped !== undefined)
@@ -66,8 +70,33 @@ const WRAPPER_LOOKUP_CACHED_FIRST = `    getNodeFromCompilerNode(compilerNode, s
         return this.#nodeCache.getOrCreate(compilerNode, () => {`;
 export const wrapperLookupCachedFirst = patchOnce('ts-morph-looks-up-wrappers-first', /[\\/]ts-morph[\\/]dist[\\/]ts-morph\.js$/, 'getNodeFromCompilerNode', WRAPPER_LOOKUP, WRAPPER_LOOKUP_CACHED_FIRST);
 
+/**
+ * Our code reads ts-morph's exports a few million times an analysis (`Node.isCallExpression`, `ts.isIdentifier`),
+ * and a CommonJS package's exports reach a bundle as getters: esbuild's interop object, ts-morph's own
+ * `ts` getter, its namespace object for TypeScript, then TypeScript's export getter, three or four calls
+ * for one function. Our imports of ts-morph go through a module of plain constants instead, read once at
+ * start-up; `ts` becomes a plain copy of TypeScript's functions and enums. ts-morph's code is unchanged.
+ */
+export const tsMorphConstants = {
+  name: 'ts-morph-constants',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^ts-morph$/ }, (args) => (/[\\/]node_modules[\\/]/.test(args.importer) ? undefined : { path: 'ts-morph', namespace: 'scalelint-ts-morph' }));
+    pluginBuild.onLoad({ filter: /^ts-morph$/, namespace: 'scalelint-ts-morph' }, () => {
+      const names = Object.keys(require('ts-morph')).filter((name) => name !== 'ts' && name !== 'default');
+      const contents = [
+        `import * as morph from ${JSON.stringify(require.resolve('ts-morph'))};`,
+        'const flat = {};',
+        'for (const key of Object.keys(morph.ts)) flat[key] = morph.ts[key];',
+        'export const ts = flat;',
+        `export const { ${names.join(', ')} } = morph;`,
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: process.cwd() };
+    });
+  },
+};
+
 /** The patches the CLI's and the language server's bundles are built with (the test bundles the engine so too). */
-export const enginePatches = [rememberCreateOptions, wrapperLookupCachedFirst];
+export const enginePatches = [rememberCreateOptions, wrapperLookupCachedFirst, tsMorphConstants];
 
 /** An esbuild plugin replacing `original` once in the file `filter` matches; the build fails if it is not there exactly once. */
 function patchOnce(name, filter, what, original, patched) {
