@@ -15,7 +15,7 @@ import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, t
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { fileNodesIn, RawKind, wrapCompilerNode } from './rule-kit';
-import { implementersKey, listedNodesOf, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { implementersKey, isProjectTree, listedNodesOf, mayUseModules, programChange, type ProgramChange } from './project-index';
 import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, mayBeProjectName, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
@@ -360,13 +360,20 @@ function sameImplementers(file: SourceFile, facts: FileFacts): boolean {
 /** The trees of the project files a file imports or re-exports from: its entries' types come from them. */
 function importedTrees(file: SourceFile): ts.SourceFile[] {
   const trees: ts.SourceFile[] = [];
-  for (const declaration of [...file.getImportDeclarations(), ...file.getExportDeclarations()]) {
+  const checker = file.getProject().getTypeChecker().compilerObject;
+  // The top-level statements of the raw tree, as ts-morph's getModuleSpecifierSourceFile would resolve
+  // them (the specifier's symbol is the target file), without a wrapper for every statement.
+  for (const statement of file.compilerNode.statements) {
+    if (statement.kind !== K.ImportDeclaration && statement.kind !== K.ExportDeclaration) continue;
+    const specifier = (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier;
+    if (!specifier) continue;
     try {
-      // Through ts-morph, not the raw statements: wrapping the target adds a file the program reached
-      // outside the tsconfig's list (a `paths` alias into a sibling package) to the project's files, where
-      // later look-ups by path find it.
-      const target = declaration.getModuleSpecifierSourceFile();
-      if (target && !isLibraryFile(target)) trees.push(target.compilerNode);
+      const target = checker.getSymbolAtLocation(specifier)?.declarations?.[0];
+      if (!target || target.kind !== K.SourceFile || !isProjectTree(target as ts.SourceFile)) continue;
+      // Wrapped all the same: that adds a file the program reached outside the tsconfig's list (a `paths`
+      // alias into a sibling package) to the project's files, where later look-ups by path find it.
+      wrapCompilerNode(file, target);
+      trees.push(target as ts.SourceFile);
     } catch {
       // An import that does not resolve contributes nothing to invalidate on.
     }
