@@ -1,13 +1,14 @@
 // The TypeScript bundled into the CLI and the language server remembers each file's parse options across
-// programs (scripts/bundle-config.mjs). Through edits and an added file, every file of every program must
-// get the module format and package.json scope a fresh program gives it: checked on the engine's own
-// project loading, bundled with the patch as dist/ is.
+// programs, and each checker the symbol at a node (scripts/bundle-config.mjs). Through edits and an added
+// file, every file of every program must get the module format and package.json scope a fresh program
+// gives it, and every checker the symbols an unpatched one gives: checked on the engine's own project
+// loading, bundled with the patches as dist/ is.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { ts } from 'ts-morph';
+import { Project, ts } from 'ts-morph';
 
 const { ModuleKind } = ts;
 import type * as ProjectModule from '../server/src/engine/project';
@@ -43,6 +44,7 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     const bundled = fs.readFileSync(outfile, 'utf8');
     assert.match(bundled, /scalelintCreateOptions/);
     assert.match(bundled, /= this\.#nodeCache\.get\(compilerNode\);\s*if \(\w+ !== void 0\)/);
+    assert.match(bundled, /symbolsAt\.get\(node\)/);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     patched = require(outfile) as typeof ProjectModule;
 
@@ -111,6 +113,61 @@ describe('the bundled TypeScript remembers parse options across programs', funct
       before = program;
     }
     assert.ok(remembered > 0);
+  });
+
+  // The bundled checker remembers the symbol at each node it was asked about: the answers must be those of
+  // an unpatched checker, and a new program's checker must answer afresh for a tree it reuses.
+  it('remembers symbols per checker: the answers of an unpatched checker, and new ones after an edit', () => {
+    const orders = path.join(root, 'src', 'orders.ts');
+    const uses = path.join(root, 'src', 'uses.ts');
+    fs.writeFileSync(uses, "import * as ns from './orders';\nexport const first = (id: string) => ns.order(id);\n");
+    const workspace = new patched.Workspace(root);
+    workspace.sourceFile(orders);
+    const project = workspace.projectFor(orders).project;
+    const describe = (symbol: ts.Symbol | undefined): string =>
+      symbol ? `${symbol.name}@${(symbol.declarations ?? []).map((d) => `${path.basename(d.getSourceFile().fileName)}:${d.pos}:${ts.SyntaxKind[d.kind]}`).join(',')}` : '-';
+    const answers = (program: ts.Program): string[] => {
+      const checker = program.getTypeChecker();
+      const found: string[] = [];
+      for (const tree of program.getSourceFiles()) {
+        if (!tree.fileName.startsWith(root)) continue;
+        const visit = (node: ts.Node): void => {
+          if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) found.push(`${path.basename(tree.fileName)}:${node.pos} ${describe(checker.getSymbolAtLocation(node))}`);
+          ts.forEachChild(node, visit);
+        };
+        visit(tree);
+      }
+      return found;
+    };
+    const program = project.getProgram().compilerObject;
+    // The same project through the unbundled ts-morph and TypeScript.
+    const unpatched = () => new Project({ tsConfigFilePath: path.join(root, 'tsconfig.json') }).getProgram().compilerObject;
+    const first = answers(program);
+    assert.ok(first.length > 20, String(first.length));
+    assert.deepEqual(answers(program), first, 'asked again');
+    assert.deepEqual(first, answers(unpatched()));
+
+    // uses.ts is not edited, so the next program reuses its tree; what `ns.order` there names changes.
+    const usesTree = program.getSourceFile(uses)!;
+    const orderName = (tree: ts.SourceFile): ts.Node => {
+      let name: ts.Node | undefined;
+      const visit = (node: ts.Node): void => {
+        if (ts.isPropertyAccessExpression(node) && node.name.text === 'order') name = node.name;
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+      return name!;
+    };
+    const declared = (checker: ts.TypeChecker) => ts.SyntaxKind[checker.getSymbolAtLocation(orderName(usesTree))?.declarations?.[0]?.kind ?? 0];
+    assert.equal(declared(program.getTypeChecker()), 'FunctionDeclaration');
+    const text = "import { Pool } from 'pg';\nconst pool = new Pool();\nexport const order = async (id: string) => pool.query('SELECT * FROM orders WHERE id = $1', [id]);\n";
+    fs.writeFileSync(orders, text);
+    workspace.setText(orders, text);
+    const next = project.getProgram().compilerObject;
+    assert.notEqual(next, program);
+    assert.equal(next.getSourceFile(uses), usesTree, 'the tree is reused');
+    assert.equal(declared(next.getTypeChecker()), 'VariableDeclaration');
+    assert.deepEqual(answers(next), answers(unpatched()));
   });
 
   // The bundled ts-morph looks a node's wrapper up before making one: it must hand out the one wrapper a
