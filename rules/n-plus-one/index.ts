@@ -6,12 +6,13 @@
 // searches that stop at the first hit, small literal lists, `for await` over events (change streams, message
 // subscriptions, lines) and calls that already batch stay quiet, and per-item writes are reported only when
 // the project asks for it. `for await` over a database cursor is a walk over rows like any other.
-import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { normalizeModule, originOf, symbolOfName } from '../../server/src/engine/provenance';
-import { callsIn, decoratorName, excerpt, RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
-import { FUNCTION_KINDS, isFunctionLike, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
+import { listedNodesOf } from '../../server/src/engine/project-index';
+import { decoratorName, excerpt, RawKind, walkRaw, wrapCompilerNode } from '../../server/src/engine/rule-kit';
+import { FUNCTION_KINDS, isFunctionLike, mayBeProjectName, type FunctionLike, type IoPath } from '../../server/src/engine/summaries';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { fixesFor } from './fixes';
 import { identifiersIn, isInside, isLoopInvariant, isRead, isSelect, outerOf } from './fixes/shape';
@@ -57,12 +58,16 @@ const rule: Rule = {
     const reported = new Set<Node>();
     const loops = new Map<ts.Node, LoopShape | undefined>();
     const resolvers = new Map<ts.Node, LoopShape | undefined>();
-    for (const call of callsIn(context.sourceFile)) {
-      if (Node.isCallExpression(call) && reportPointFree(context, call, smallCollection, reportWrites)) continue;
-      // Syntax first: only calls inside a per-item loop, or in a field resolver, reach the type checker.
+    const { sourceFile } = context;
+    for (const raw of listedNodesOf(sourceFile.compilerNode)) {
+      if (raw.kind !== RawKind.CallExpression && raw.kind !== RawKind.TaggedTemplateExpression) continue;
+      if (mayBePointFree(raw, sourceFile) && reportPointFree(context, wrapCompilerNode(sourceFile, raw) as CallExpression, smallCollection, reportWrites)) continue;
+      // Syntax first: only calls inside a per-item loop, or in a field resolver, get a ts-morph object and
+      // reach the type checker.
       checkBudget();
-      const shape = walkUp(call, loops, LOOP_STEP_KINDS, (child, node) => loopStep(child, node, smallCollection)) ?? walkUp(call, resolvers, FUNCTION_KINDS, resolverStep);
+      const shape = walkUp(raw, sourceFile, loops, LOOP_STEP_KINDS, (child, node) => loopStep(child, node, smallCollection)) ?? walkUp(raw, sourceFile, resolvers, FUNCTION_KINDS, resolverStep);
       if (!shape) continue;
+      const call = wrapCompilerNode(sourceFile, raw) as CallExpression | TaggedTemplateExpression;
       if (isQuietLoop(shape, call)) continue;
       const path = perItemIo(call, context, reportWrites);
       if (!path) continue;
@@ -79,6 +84,20 @@ const rule: Rule = {
     }
   },
 };
+
+/**
+ * What reportPointFree needs first, on the raw call: an iterating method handed a name (or `this.name`)
+ * that some project function bears. Most calls fail it, and then need no ts-morph object here.
+ */
+function mayBePointFree(raw: ts.Node, sourceFile: SourceFile): boolean {
+  if (raw.kind !== RawKind.CallExpression) return false;
+  const { expression, arguments: args } = raw as ts.CallExpression;
+  if (expression.kind !== RawKind.PropertyAccessExpression || !ITERATING.has((expression as ts.PropertyAccessExpression).name.text)) return false;
+  const argument = args[0];
+  if (!argument) return false;
+  if (argument.kind === RawKind.Identifier) return mayBeProjectName(sourceFile, argument);
+  return argument.kind === RawKind.PropertyAccessExpression && mayBeProjectName(sourceFile, (argument as ts.PropertyAccessExpression).name);
+}
 
 /**
  * `Promise.all(ids.map(getCustomer))`: a project function handed to an iterating method runs once per
@@ -286,11 +305,10 @@ function resolverStep(_child: Node, node: Node): LoopShape | undefined | typeof 
  * `step` is asked only at ancestors of the `asks` kinds (it continues past any other), so the walk
  * wraps no other node in a ts-morph object.
  */
-function walkUp<T>(start: Node, cache: Map<ts.Node, T | undefined>, asks: ReadonlySet<ts.SyntaxKind>, step: (child: Node, node: Node) => T | undefined | typeof CONTINUE): T | undefined {
-  const sourceFile = start.getSourceFile();
+function walkUp<T>(start: ts.Node, sourceFile: SourceFile, cache: Map<ts.Node, T | undefined>, asks: ReadonlySet<ts.SyntaxKind>, step: (child: Node, node: Node) => T | undefined | typeof CONTINUE): T | undefined {
   const passed: ts.Node[] = [];
   let result: T | undefined;
-  for (let child = start.compilerNode; ; ) {
+  for (let child = start; ; ) {
     if (cache.has(child)) {
       result = cache.get(child);
       break;
