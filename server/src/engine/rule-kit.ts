@@ -66,8 +66,19 @@ export function quoteOf(sourceFile: SourceFile): string {
 
 /** True when `name` is declared anywhere in the file (a fix must not shadow or collide with it). */
 export function isNameTaken(sourceFile: SourceFile, name: string): boolean {
+  // Any whole word of the text, in code, strings or comments alike. The words of a tree are read once:
+  // fixes ask for several names per finding.
+  if (/^\w+$/.test(name)) return wordsOf(sourceFile.compilerNode).has(name);
   return new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`).test(sourceFile.getFullText());
 }
+
+function wordsOf(tree: ts.SourceFile): ReadonlySet<string> {
+  let words = wordsOfTree.get(tree);
+  if (!words) wordsOfTree.set(tree, (words = new Set(tree.text.split(/\W+/))));
+  return words;
+}
+
+const wordsOfTree = new WeakMap<ts.SourceFile, Set<string>>();
 
 /** A fresh identifier based on `base` that the file does not use yet. */
 export function freshName(sourceFile: SourceFile, base: string): string {
