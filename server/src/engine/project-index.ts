@@ -252,6 +252,12 @@ export function mayNameProjectFunction(node: Node, name: string): boolean {
   return (factsOf(node).callableNames.get(name) ?? 0) > 0;
 }
 
+/** mayNameProjectFunction for the many names of one walk, in one program: the index is brought up to date once. */
+export function projectFunctionNameTest(node: Node): (name: string) => boolean {
+  const { callableNames } = factsOf(node);
+  return (name) => (callableNames.get(name) ?? 0) > 0;
+}
+
 /** False when the program neither loads nor imports any of these modules, so no value can come from them. */
 export function mayUseModules(node: Node, modules: readonly string[]): boolean {
   const present = factsOf(node).modules;

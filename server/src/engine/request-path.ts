@@ -16,7 +16,7 @@ import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { fileNodesIn, RawKind, wrapCompilerNode } from './rule-kit';
 import { implementersKey, isProjectTree, listedNodesOf, mayUseModules, programChange, type ProgramChange } from './project-index';
-import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, mayBeProjectName, resolveCallees, type FunctionLike } from './summaries';
+import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, projectNameFilter, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -396,20 +396,22 @@ function buildGraph(program: ts.Program, files: readonly SourceFile[], entriesOf
 function calleesOf(body: Node, consulted: Set<string>): Edge[] {
   const result: Edge[] = [];
   const sourceFile = body.getSourceFile();
+  const mayBeProject = projectNameFilter(body);
   // In source order: the edge order decides which shortest chain is shown.
   for (const raw of callsRunningWith(body.compilerNode, sourceFile.compilerNode)) {
     // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
     // project function, and then neither the call nor its arguments need ts-morph objects.
-    const calleeMayBeProject = mayBeProjectName(body, calleeNameOf(raw.expression));
+    const calleeMayBeProject = mayBeProject(calleeNameOf(raw.expression));
     // `items.map(toDto)`, `app.use(handler)`: functions passed by reference run too. Plain names and
     // `this.method` only: resolving `req.params.id` would type-check the receiver for nothing.
-    const passed = raw.kind === K.CallExpression ? (raw.arguments ?? []).filter((argument) => isFunctionReference(argument) && mayBeProjectName(body, calleeNameOf(argument))) : [];
-    if (!calleeMayBeProject && passed.length === 0) continue;
+    let passed: ts.Expression[] | undefined;
+    if (raw.kind === K.CallExpression) for (const argument of raw.arguments) if (isFunctionReference(argument) && mayBeProject(calleeNameOf(argument))) (passed ??= []).push(argument);
+    if (!calleeMayBeProject && !passed) continue;
     try {
       const node = wrapCompilerNode(sourceFile, raw);
       if (Node.isCallExpression(node)) {
         if (calleeMayBeProject) for (const callee of resolveCallees(node, consulted)) result.push(edgeTo(node, callee));
-        for (const argument of passed) for (const callee of functionsOf(wrapCompilerNode(sourceFile, argument))) result.push(edgeTo(node, callee));
+        for (const argument of passed ?? []) for (const callee of functionsOf(wrapCompilerNode(sourceFile, argument))) result.push(edgeTo(node, callee));
       } else if (Node.isNewExpression(node)) {
         for (const ctor of constructorsOf(node)) result.push(edgeTo(node, ctor));
       }

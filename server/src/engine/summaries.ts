@@ -4,7 +4,7 @@ import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts, type Pr
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
 import { throughAlias } from './provenance';
-import { byFileName, declarationsExtending, isProjectTree, mayNameProjectFunction, rawSymbolOf, type HeritageDeclaration } from './project-index';
+import { byFileName, declarationsExtending, isProjectTree, mayNameProjectFunction, projectFunctionNameTest, rawSymbolOf, type HeritageDeclaration } from './project-index';
 import { RawKind, wrapCompilerNode } from './rule-kit';
 
 export interface IoPath {
@@ -275,6 +275,12 @@ export function mayBeProjectCall(nameNode: Node): boolean {
 export function mayBeProjectName(anchor: Node, name: ts.Node): boolean {
   if (!ts.isIdentifier(name) && !ts.isPrivateIdentifier(name)) return true;
   return mayNameProjectFunction(anchor, name.text);
+}
+
+/** mayBeProjectName for the many names of one walk, in one program (`anchor` any node of the project). */
+export function projectNameFilter(anchor: Node): (name: ts.Node) => boolean {
+  const isProjectName = projectFunctionNameTest(anchor);
+  return (name) => (name.kind !== RawKind.Identifier && name.kind !== RawKind.PrivateIdentifier) || isProjectName((name as ts.Identifier).text);
 }
 
 function functionOfDeclaration(declaration: Node): FunctionLike | undefined {
