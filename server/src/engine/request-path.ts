@@ -15,8 +15,8 @@ import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, t
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { fileNodesIn, RawKind, wrapCompilerNode } from './rule-kit';
-import { implementersKey, isProjectTree, listedNodesOf, mayUseModules, programChange, type ProgramChange } from './project-index';
-import { enclosingFunction, FUNCTION_KINDS, isFunctionLike, isInvokedInline, mayBeProjectCall, projectNameFilter, resolveCallees, type FunctionLike } from './summaries';
+import { implementersKey, isProjectTree, mayUseModules, programChange, type ProgramChange } from './project-index';
+import { enclosingFunction, isFunctionLike, isInvokedInline, mayBeProjectCall, nodesRunningWith, projectNameFilter, resolveCallees, type FunctionLike } from './summaries';
 
 export type EntryKind =
   | 'route'
@@ -398,7 +398,7 @@ function calleesOf(body: Node, consulted: Set<string>): Edge[] {
   const sourceFile = body.getSourceFile();
   const mayBeProject = projectNameFilter(body);
   // In source order: the edge order decides which shortest chain is shown.
-  for (const raw of callsRunningWith(body.compilerNode, sourceFile.compilerNode)) {
+  for (const raw of nodesRunningWith(body.compilerNode, sourceFile.compilerNode, CALL_AND_NEW_KINDS, 'all') as (ts.CallExpression | ts.NewExpression)[]) {
     // The names first, on the raw tree: most calls (`res.json`, `arr.map`) and their arguments name no
     // project function, and then neither the call nor its arguments need ts-morph objects.
     const calleeMayBeProject = mayBeProject(calleeNameOf(raw.expression));
@@ -422,39 +422,7 @@ function calleesOf(body: Node, consulted: Set<string>): Edge[] {
   return result;
 }
 
-/**
- * The calls and constructions that run when `root` runs, in source order: those within it, but not within
- * a class or a nested function, unless that function is invoked on the spot or handed to a call.
- */
-function callsRunningWith(root: ts.Node, tree: ts.SourceFile): (ts.CallExpression | ts.NewExpression)[] {
-  // `() => class { … }` defines a class; none of it runs yet.
-  if (root.kind === K.ClassDeclaration || root.kind === K.ClassExpression) return [];
-  const listed = listedNodesOf(tree);
-  // The list is in source order, so the nodes within `root` start at the first at or after its position.
-  let low = 0;
-  let high = listed.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (listed[middle].pos < root.pos) low = middle + 1;
-    else high = middle;
-  }
-  const found: (ts.CallExpression | ts.NewExpression)[] = [];
-  for (let index = low; index < listed.length && listed[index].pos < root.end; index++) {
-    const node = listed[index];
-    if ((node.kind === K.CallExpression || node.kind === K.NewExpression) && runsWith(node, root)) found.push(node as ts.CallExpression | ts.NewExpression);
-  }
-  return found;
-}
-
-function runsWith(node: ts.Node, root: ts.Node): boolean {
-  for (let current = node; current !== root; current = current.parent) {
-    // Not within `root` at all: an enclosing node that starts where it does.
-    if (current.kind === K.SourceFile) return false;
-    const parent = current.parent;
-    if (parent !== root && (parent.kind === K.ClassDeclaration || parent.kind === K.ClassExpression || (FUNCTION_KINDS.has(parent.kind) && !isInvokedInline(parent, 'all')))) return false;
-  }
-  return true;
-}
+const CALL_AND_NEW_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([RawKind.CallExpression, RawKind.NewExpression]);
 
 /** The name a callee or reference resolves by: `b` of `a.b`, or the expression itself. */
 function calleeNameOf(expression: ts.Expression): ts.Node {

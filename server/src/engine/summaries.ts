@@ -4,7 +4,7 @@ import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression, ts, type Pr
 import type { IoCall, IoResolver } from './io-resolver';
 import { checkBudget } from './budget';
 import { throughAlias } from './provenance';
-import { byFileName, declarationsExtending, isProjectTree, mayNameProjectFunction, projectFunctionNameTest, rawSymbolOf, type HeritageDeclaration } from './project-index';
+import { byFileName, declarationsExtending, isProjectTree, listedNodesOf, mayNameProjectFunction, projectFunctionNameTest, rawSymbolOf, type HeritageDeclaration } from './project-index';
 import { RawKind, wrapCompilerNode } from './rule-kit';
 
 export interface IoPath {
@@ -77,15 +77,48 @@ export class FunctionSummaries {
  * immediately; not those of nested declarations, which run only if something calls them.
  */
 export function callsRunBy(body: Node): (CallExpression | TaggedTemplateExpression)[] {
-  const calls: (CallExpression | TaggedTemplateExpression)[] = [];
-  const visit = (node: Node): void => {
-    if (node !== body && isFunctionLike(node) && !isInvokedInline(node.compilerNode)) return;
-    if (Node.isClassDeclaration(node) || Node.isClassExpression(node)) return;
-    if (Node.isCallExpression(node) || Node.isTaggedTemplateExpression(node)) calls.push(node);
-    node.forEachChild(visit);
-  };
-  visit(body);
-  return calls;
+  const sourceFile = body.getSourceFile();
+  return nodesRunningWith(body.compilerNode, sourceFile.compilerNode, CALL_KINDS, 'promise-executor').map((node) => wrapCompilerNode(sourceFile, node) as CallExpression | TaggedTemplateExpression);
+}
+
+const CALL_KINDS: ReadonlySet<ts.SyntaxKind> = new Set([RawKind.CallExpression, RawKind.TaggedTemplateExpression]);
+
+/**
+ * The raw nodes of `kinds` (calls, constructions, tagged templates) that run when `root` runs, in source
+ * order: those within it, but not within a class or a nested function, unless that function is invoked on
+ * the spot or handed to a call (isInvokedInline with `constructorArguments`). Read from the project
+ * index's list of the file, with a climb from each to `root`, rather than a walk of every node below it.
+ */
+export function nodesRunningWith(root: ts.Node, tree: ts.SourceFile, kinds: ReadonlySet<ts.SyntaxKind>, constructorArguments: 'promise-executor' | 'all'): ts.Node[] {
+  // `() => class { … }` defines a class; none of it runs yet.
+  if (root.kind === RawKind.ClassDeclaration || root.kind === RawKind.ClassExpression) return [];
+  const listed = listedNodesOf(tree);
+  // The list is in source order, so the nodes within `root` start at the first at or after its position.
+  let low = 0;
+  let high = listed.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (listed[middle].pos < root.pos) low = middle + 1;
+    else high = middle;
+  }
+  const found: ts.Node[] = [];
+  for (let index = low; index < listed.length && listed[index].pos < root.end; index++) {
+    const node = listed[index];
+    if (kinds.has(node.kind) && runsWith(node, root, constructorArguments)) found.push(node);
+  }
+  return found;
+}
+
+function runsWith(node: ts.Node, root: ts.Node, constructorArguments: 'promise-executor' | 'all'): boolean {
+  for (let current = node; current !== root; current = current.parent) {
+    // Not within `root` at all: an enclosing node that starts where it does.
+    if (current.kind === RawKind.SourceFile) return false;
+    const parent = current.parent;
+    if (parent === root) continue;
+    const kind = parent.kind;
+    if (kind === RawKind.ClassDeclaration || kind === RawKind.ClassExpression || (FUNCTION_KINDS.has(kind) && !isInvokedInline(parent, constructorArguments))) return false;
+  }
+  return true;
 }
 
 export function isFunctionLike(node: Node): node is FunctionLike {
