@@ -45,6 +45,7 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     assert.match(bundled, /scalelintCreateOptions/);
     assert.match(bundled, /= this\.#nodeCache\.get\(compilerNode\);\s*if \(\w+ !== void 0\)/);
     assert.match(bundled, /symbolsAt\.get\(node\)/);
+    assert.match(bundled, /this\.scalelintParentsOnDemand && !ExtendedParser\.hasParsedTokens/);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     patched = require(outfile) as typeof ProjectModule;
 
@@ -186,5 +187,47 @@ describe('the bundled TypeScript remembers parse options across programs', funct
     assert.notEqual(again, call);
     assert.equal(again.getText(), "pool.query('SELECT * FROM orders WHERE id = $1', [id])");
     assert.equal((again as unknown as { getExpression(): { getParent(): unknown } }).getExpression().getParent(), again);
+  });
+
+  // In a one-shot workspace (the CLI's) the bundled ts-morph wraps a node's parents only when asked for
+  // them. The editor's workspace keeps ts-morph's way, which forgetting a replaced tree relies on: it
+  // reaches each wrapper through wrapped parents.
+  it('wraps parents on demand in a one-shot workspace, and every parent in the editor', () => {
+    const orders = path.join(root, 'src', 'orders.ts');
+    type Factory = { hasCompilerNode(node: ts.Node): boolean; getNodeFromCompilerNode(node: ts.Node, file: unknown): { wasForgotten(): boolean; getParent(): { compilerNode: ts.Node } | undefined; getText(): string } };
+    const deepestString = (tree: ts.SourceFile): ts.StringLiteral => {
+      let found: ts.StringLiteral | undefined;
+      const visit = (node: ts.Node): void => {
+        if (ts.isStringLiteral(node) && node.text.startsWith('SELECT')) found = node;
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+      return found!;
+    };
+    const wrapDeep = (oneShot: boolean) => {
+      const workspace = new patched.Workspace(root, oneShot);
+      const file = workspace.sourceFile(orders);
+      const factory = (file as unknown as { _context: { compilerFactory: Factory } })._context.compilerFactory;
+      const literal = deepestString(file.compilerNode);
+      const wrapped = factory.getNodeFromCompilerNode(literal, file);
+      const ancestors: ts.Node[] = [];
+      for (let node = literal.parent; node.kind !== ts.SyntaxKind.SourceFile; node = node.parent) ancestors.push(node);
+      return { workspace, file, factory, literal, wrapped, ancestors };
+    };
+
+    const oneShot = wrapDeep(true);
+    assert.ok(oneShot.ancestors.length >= 4, String(oneShot.ancestors.length));
+    assert.deepEqual(oneShot.ancestors.filter((node) => oneShot.factory.hasCompilerNode(node)), [], 'no parent wrapped before asked for');
+    // Asked for, a parent is the node's own and the walk up reads the same text as ts-morph's.
+    const parent = oneShot.wrapped.getParent()!;
+    assert.equal(parent.compilerNode, oneShot.literal.parent);
+    assert.equal(oneShot.factory.hasCompilerNode(oneShot.literal.parent), true);
+    assert.equal(oneShot.wrapped.getText(), "'SELECT * FROM orders WHERE id = $1'");
+
+    const editor = wrapDeep(false);
+    assert.deepEqual(editor.ancestors.filter((node) => !editor.factory.hasCompilerNode(node)), [], 'every parent wrapped');
+    const text = fs.readFileSync(orders, 'utf8');
+    editor.workspace.setText(orders, `// edited\n${text}`);
+    assert.equal(editor.wrapped.wasForgotten(), true, 'the replaced tree\'s wrappers are forgotten');
   });
 });

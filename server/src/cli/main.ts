@@ -245,6 +245,7 @@ function createEngine(options: CliOptions, cwd: string): Engine {
     root: cwd,
     configFile: options.config === false ? null : options.config ? path.resolve(options.config) : undefined,
     ruleOverrides: options.rule,
+    oneShot: true,
   });
 }
 

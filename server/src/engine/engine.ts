@@ -32,6 +32,11 @@ export interface EngineOptions {
   onlyRules?: readonly string[];
   /** Settings on top of the config file (editor settings such as the default timeout for fixes). */
   configOverrides?: Partial<Pick<ResolvedConfig, 'defaultTimeoutMs'>>;
+  /**
+   * Each file is analysed once and no finding's nodes are read after its file's text is replaced (the CLI):
+   * the engine then skips bookkeeping that only an editor session needs. Default false.
+   */
+  oneShot?: boolean;
 }
 
 export interface AnalysisProgress {
@@ -62,7 +67,7 @@ export class Engine {
     const configFile = options.configFile === null ? undefined : options.configFile ?? findConfigFile(this.root);
     const config = configFile ? loadConfigFile(path.resolve(configFile), options.rules.map((rule) => rule.meta)) : defaultConfig(this.root);
     this.config = { ...config, ...options.configOverrides };
-    this.workspace = new Workspace(this.root);
+    this.workspace = new Workspace(this.root, options.oneShot === true);
     this.io = new IoResolver(this.config);
     this.summaries = new FunctionSummaries(this.io);
     // Started here so an editor session has it done before its first analysis.

@@ -271,11 +271,18 @@ function registryOf(project: Project): LeanDocumentRegistry | undefined {
   return fileSystem && LeanDocumentRegistry.of(fileSystem);
 }
 
-/** A project whose trees get their parent pointers from binding: hand its trees out through bindProject(). */
-function newProject(options: ConstructorParameters<typeof Project>[0]): Project {
+/**
+ * A project whose trees get their parent pointers from binding: hand its trees out through bindProject().
+ * In a one-shot analysis, ts-morph wraps a node's parents only when they are asked for (a patch of the
+ * bundles, scripts/bundle-config.mjs): forgetting a replaced tree's wrappers, which the editor relies on,
+ * would then miss some, and a one-shot analysis replaces no tree it still reads.
+ */
+function newProject(options: ConstructorParameters<typeof Project>[0], oneShot: boolean): Project {
   const project = new Project(options);
   const registry = registryOf(project);
   if (registry) registry.parentsFromBinding = true;
+  const factory = (project as unknown as { _context?: { compilerFactory?: { scalelintParentsOnDemand?: boolean } } })._context?.compilerFactory;
+  if (factory && oneShot) factory.scalelintParentsOnDemand = true;
   return project;
 }
 
@@ -320,7 +327,11 @@ export class Workspace {
   private readonly fileProject = new Map<string, LoadedProject>();
   readonly messages: EngineMessage[] = [];
 
-  constructor(private readonly root: string) {}
+  /** `oneShot`: each file is analysed once, as by the CLI (see newProject); the editor's workspace is not. */
+  constructor(
+    private readonly root: string,
+    private readonly oneShot = false,
+  ) {}
 
   /** All projects loaded so far. */
   loadedProjects(): LoadedProject[] {
@@ -459,14 +470,14 @@ export class Workspace {
         this.messages.push({ file: tsconfig, level: 'warning', message: `tsconfig problems, analysing with what could be read: ${parsed.errors.join('; ')}` });
       }
       const options: CompilerOptions = { ...parsed.options, noEmit: true, plugins: undefined };
-      const project = newProject({ compilerOptions: options, skipAddingFilesFromTsConfig: true });
+      const project = newProject({ compilerOptions: options, skipAddingFilesFromTsConfig: true }, this.oneShot);
       for (const file of parsed.fileNames) {
         if (isSourceFile(file) || /\.d\.[cm]?ts$/.test(file)) project.addSourceFileAtPathIfExists(file);
       }
       loaded = { key: tsconfig, tsconfig, project, references: parsed.references };
     } catch (error) {
       this.messages.push({ file: tsconfig, level: 'warning', message: `cannot read tsconfig, using default options: ${(error as Error).message}` });
-      loaded = { key: tsconfig, tsconfig, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+      loaded = { key: tsconfig, tsconfig, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }, this.oneShot), references: [] };
     }
     this.projects.set(tsconfig, loaded);
     return loaded;
@@ -476,7 +487,7 @@ export class Workspace {
     const key = `folder:${dir}`;
     const existing = this.projects.get(key);
     if (existing) return existing;
-    const loaded: LoadedProject = { key, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }), references: [] };
+    const loaded: LoadedProject = { key, project: newProject({ compilerOptions: DEFAULT_COMPILER_OPTIONS }, this.oneShot), references: [] };
     this.projects.set(key, loaded);
     return loaded;
   }
