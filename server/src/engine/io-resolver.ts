@@ -248,7 +248,7 @@ export class IoResolver {
    * query builder runs the query when it is awaited, returned or then-ed.
    */
   private classifyBuilderEnd(call: CallExpression): IoCall | undefined {
-    if (!isConsumedAsPromise(call)) return undefined;
+    if (!isConsumedAsPromise(call.compilerNode)) return undefined;
     if (!BUILDER_MODULES.some((modules) => mayUseModules(call, modules))) return undefined;
     const callee = call.getExpression();
     if (Node.isPropertyAccessExpression(callee) && BUILDER_NON_EXECUTING.has(callee.getName())) return undefined;
@@ -396,23 +396,26 @@ function chainRoot(call: CallExpression): Node {
   }
 }
 
-/** The call's promise is awaited, returned, yielded, then-ed or handed to Promise.all. */
-export function isConsumedAsPromise(call: Node): boolean {
+/**
+ * The call's promise is awaited, returned, yielded, then-ed or handed to Promise.all. Read on the raw tree:
+ * it is asked about every call no client claims, and ts-morph would wrap each one's parent to answer.
+ */
+export function isConsumedAsPromise(call: ts.Node): boolean {
   let node = call;
-  let parent = node.getParent();
-  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent) || Node.isNonNullExpression(parent))) {
+  let parent = node.parent as ts.Node | undefined;
+  while (parent && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isNonNullExpression(parent))) {
     node = parent;
-    parent = parent.getParent();
+    parent = parent.parent;
   }
   if (!parent) return false;
-  if (Node.isAwaitExpression(parent) || Node.isReturnStatement(parent) || Node.isYieldExpression(parent)) return true;
-  if (Node.isArrowFunction(parent) && parent.getBody() === node) return true;
-  if (Node.isPropertyAccessExpression(parent) && ['then', 'catch', 'finally'].includes(parent.getName())) return true;
-  if (Node.isArrayLiteralExpression(parent)) return isInPromiseCombinator(parent);
+  if (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent) || ts.isYieldExpression(parent)) return true;
+  if (ts.isArrowFunction(parent) && parent.body === node) return true;
+  if (ts.isPropertyAccessExpression(parent) && ['then', 'catch', 'finally'].includes(parent.name.text)) return true;
+  if (ts.isArrayLiteralExpression(parent)) return isInPromiseCombinator(parent);
   return false;
 }
 
-function isInPromiseCombinator(node: Node): boolean {
-  const call = node.getParent();
-  return Boolean(call && Node.isCallExpression(call) && /^Promise\.(all|allSettled|race|any)$/.test(call.getExpression().getText()));
+function isInPromiseCombinator(node: ts.Node): boolean {
+  const call = node.parent;
+  return Boolean(call && ts.isCallExpression(call) && /^Promise\.(all|allSettled|race|any)$/.test(call.expression.getText()));
 }
