@@ -1,6 +1,6 @@
 // `npm run bench`: scalelint against tsc --noEmit and ESLint + typescript-eslint (typed) on the same
 // projects, side by side in one run, plus the language server's edit latency. Prints one table.
-// Sizes: BENCH_SIZES=100,1000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000;
+// Sizes: BENCH_SIZES=100,1000,2000,5000 (default 100,1000); BENCH_EDITS=200 (edits timed), BENCH_SOAK=1000;
 // BENCH_LSP_FILES=2000 (edit workspace); BENCH_CLI=0 measures the language server alone; BENCH_ROUNDS=3
 // (runs per tool and project, median shown). Results: bench/RESULTS.md.
 import { spawn, spawnSync } from 'node:child_process';
