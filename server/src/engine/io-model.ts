@@ -204,6 +204,12 @@ export const IO_CLIENTS: IoClientSpec[] = [
     thenableBuilder: other('sql'),
   },
   {
+    // Slonik runs its `sql` tag's queries through the pool's (or a connection's) query methods.
+    library: 'slonik',
+    modules: ['slonik'],
+    methods: methods(['query', 'any', 'anyFirst', 'many', 'manyFirst', 'one', 'oneFirst', 'maybeOne', 'maybeOneFirst', 'exists', 'stream'], other('sql', { command: 'dynamic' })),
+  },
+  {
     library: 'postgres',
     modules: ['postgres'],
     methods: { unsafe: other('sql', { command: 'dynamic' }) },

@@ -59,6 +59,8 @@ class SqlBuilder {
 const SQL_TAG_MODULES: Record<string, { library: string; dialect: SqlDialect }> = {
   postgres: { library: 'postgres', dialect: 'postgres' },
   slonik: { library: 'slonik', dialect: 'postgres' },
+  // Slonik 33+ declares its tag in a package of its own, and types answer with the declaring package.
+  '@slonik/sql-tag': { library: 'slonik', dialect: 'postgres' },
   'drizzle-orm': { library: 'drizzle', dialect: 'postgres' },
   '@prisma/client': { library: 'prisma', dialect: 'postgres' },
 };
