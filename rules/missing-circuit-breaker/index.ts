@@ -7,7 +7,7 @@ import { RequestPaths } from '../../server/src/engine/request-path';
 import { fileNodesIn, freshName, indentUnit, quoteOf, RawKind } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, resolveCallees } from '../../server/src/engine/summaries';
 import type { Fix, Rule, RuleContext, TextEdit } from '../../server/src/engine/types';
-import { isCockatielExecute, isInsideWrapper, isOpossumBreaker, outboundCall, type OutboundCall } from '../missing-timeout/outbound';
+import { creationOf, isCockatielExecute, isInsideWrapper, isOpossumBreaker, outboundCall, type OutboundCall } from '../missing-timeout/outbound';
 
 export const meta = {
   id: 'missing-circuit-breaker',
@@ -24,7 +24,7 @@ const rule: Rule = {
       const io = context.io.classify(call);
       if (!io || io.kind !== 'http') continue;
       const outbound = outboundCall(call, io);
-      if (!outbound || isLocalTarget(call)) continue;
+      if (!outbound || isLocalTarget(outbound)) continue;
       const requestPath = context.requestPaths.requestPathOf(call);
       if (!requestPath) continue;
       if (isGuarded(context, call)) continue;
@@ -45,12 +45,35 @@ const rule: Rule = {
 
 export default rule;
 
-/** Calls to the service itself or a sidecar on localhost are not remote dependencies. */
-function isLocalTarget(call: CallExpression): boolean {
-  const [target] = call.getArguments();
-  if (!target) return false;
-  const text = target.getText();
-  return /^['"`]https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/'"`]/.test(text);
+/**
+ * Calls to the service itself or a sidecar on localhost are not remote dependencies: a loopback URL or host
+ * written at the call (`fetch('http://127.0.0.1:9464/…')`, `http.request({ host: '127.0.0.1' })`), or where
+ * its client was made (`new Client('http://[::1]:15000')`, `axios.create({ baseURL: 'http://localhost:8500' })`).
+ */
+function isLocalTarget(outbound: OutboundCall): boolean {
+  const [target] = outbound.call.getArguments();
+  if (target && isLocalAddress(target)) return true;
+  const creation = outbound.receiver && creationOf(outbound.receiver);
+  if (!creation || !(Node.isCallExpression(creation) || Node.isNewExpression(creation))) return false;
+  const [base] = creation.getArguments();
+  return Boolean(base && isLocalAddress(base));
+}
+
+const LOOPBACK_URL = /^['"`]https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/'"`]/;
+const LOOPBACK_HOST = /^['"`](localhost|127\.0\.0\.1|::1|\[::1\])['"`]$/;
+const URL_OPTIONS = new Set(['url', 'baseURL', 'prefixUrl', 'origin']);
+const HOST_OPTIONS = new Set(['host', 'hostname']);
+
+/** A loopback URL literal, or an options object naming a loopback URL or host. */
+function isLocalAddress(node: Node): boolean {
+  if (LOOPBACK_URL.test(node.getText())) return true;
+  if (!Node.isObjectLiteralExpression(node)) return false;
+  return node.getProperties().some((property) => {
+    if (!Node.isPropertyAssignment(property)) return false;
+    const value = property.getInitializer()?.getText() ?? '';
+    const name = property.getName().replace(/^['"]|['"]$/g, '');
+    return (URL_OPTIONS.has(name) && LOOPBACK_URL.test(value)) || (HOST_OPTIONS.has(name) && LOOPBACK_HOST.test(value));
+  });
 }
 
 /** Inside an opossum breaker, a cockatiel circuit-breaker policy, or a user-declared breaker wrapper. */
