@@ -130,12 +130,18 @@ function siteInLoop(site: Site): boolean {
   return false;
 }
 
+const TRANSACTION_HANDLE = /^(trx|tx|transaction|queryRunner)$/i;
+/** `db.transaction(…)`, Prisma `$transaction`, Mongoose `session.withTransaction(…)`, postgres.js `sql.begin(…)`. */
+const TRANSACTION_CALL = /(^|\.)(\$?transaction|withTransaction|begin)$/;
+
 /** Inside a transaction callback or on a transaction handle: the read must see the transaction's snapshot. */
 export function isInTransaction(read: Site): boolean {
   const callee = Node.isCallExpression(read) ? read.getExpression() : undefined;
-  if (callee && Node.isPropertyAccessExpression(callee) && /^(trx|tx|transaction|queryRunner)$/i.test(callee.getExpression().getText().replace(/^this\./, ''))) return true;
+  if (callee && Node.isPropertyAccessExpression(callee) && TRANSACTION_HANDLE.test(callee.getExpression().getText().replace(/^this\./, ''))) return true;
+  // postgres.js runs a transaction's statements through the handle as a tag: tx`SELECT …`.
+  if (Node.isTaggedTemplateExpression(read) && TRANSACTION_HANDLE.test(read.getTag().getText())) return true;
   for (let node = read.getParent(); node; node = node.getParent()) {
-    if (Node.isCallExpression(node) && /(^|\.)\$?transaction$/.test(node.getExpression().getText())) return true;
+    if (Node.isCallExpression(node) && TRANSACTION_CALL.test(node.getExpression().getText())) return true;
     if (Node.isFunctionDeclaration(node) || Node.isMethodDeclaration(node)) return false;
   }
   return false;
