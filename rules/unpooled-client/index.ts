@@ -105,7 +105,7 @@ function checkConstruction(context: RuleContext, created: NewExpression | CallEx
   if (isSingletonFactory(created)) return;
   const destination = destinationOf(created);
   if (destination.memoized) return;
-  if (kind.library === 'ioredis' && isDedicatedRedis(created, destination.variable)) return;
+  if ((kind.library === 'ioredis' || kind.library === 'node-redis') && isDedicatedRedis(created, destination.variable)) return;
 
   let requestPath = context.requestPaths.requestPathOf(created);
   let factoryCall: CallExpression | undefined;
@@ -251,7 +251,8 @@ function closeCalls(variable: VariableDeclaration, fn: FunctionLike): CallExpres
   });
 }
 
-const REDIS_DEDICATED = /\.(subscribe|psubscribe|ssubscribe|blpop|brpop|blmove|brpoplpush|bzpopmin|bzpopmax|xread|xreadgroup|monitor)\s*\(/;
+// Any case: ioredis names commands in lower case (`psubscribe`), node-redis in camel case (`pSubscribe`, `xRead`).
+const REDIS_DEDICATED = /\.(subscribe|psubscribe|ssubscribe|blpop|brpop|blmove|brpoplpush|bzpopmin|bzpopmax|xread|xreadgroup|monitor)\s*\(/i;
 
 /** A connection kept apart on purpose: a subscriber, a blocking pop, a queue connection. */
 function isDedicatedRedis(created: Node, variable: VariableDeclaration | undefined): boolean {
@@ -259,7 +260,7 @@ function isDedicatedRedis(created: Node, variable: VariableDeclaration | undefin
   if (variable) {
     const fn = enclosingFunction(created);
     const name = variable.getName();
-    if (fn && new RegExp(`\\b${name}${REDIS_DEDICATED.source}`).test(fn.getText())) return true;
+    if (fn && new RegExp(`\\b${name}${REDIS_DEDICATED.source}`, 'i').test(fn.getText())) return true;
   }
   return false;
 }
