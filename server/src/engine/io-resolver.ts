@@ -332,6 +332,28 @@ function stripExtension(file: string): string {
  * The import a callee refers to: `{ module: 'undici', exportName: 'request' }`, or for a relative import
  * the absolute path of the module it names (`file`).
  */
+/** `require('x')` → 'x'. */
+function requiredModule(node: Node | undefined): string | undefined {
+  if (!node || !Node.isCallExpression(node) || node.getExpression().getText() !== 'require') return undefined;
+  const [argument] = node.getArguments();
+  return argument && Node.isStringLiteral(argument) ? argument.getLiteralValue() : undefined;
+}
+
+/** The package whose whole module a value is: `require('pg')`, or a name bound to its default or namespace import. */
+function packageObjectOf(node: Node | undefined): string | undefined {
+  let specifier = requiredModule(node);
+  if (!specifier && node && Node.isIdentifier(node)) {
+    for (const declaration of node.getSymbol()?.getDeclarations() ?? []) {
+      if (Node.isImportClause(declaration)) specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
+      else if (Node.isNamespaceImport(declaration)) specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
+      else if (Node.isVariableDeclaration(declaration)) specifier = requiredModule(declaration.getInitializer());
+      if (specifier) break;
+    }
+  }
+  // A project module's default export is a value of its own, not its module: only packages.
+  return specifier && !specifier.startsWith('.') && !specifier.startsWith('/') ? specifier : undefined;
+}
+
 export function importedBinding(callee: Node): { module: string; exportName: string; file?: string } | undefined {
   let identifier: Node = callee;
   let member: string | undefined;
@@ -356,13 +378,21 @@ export function importedBinding(callee: Node): { module: string; exportName: str
       exportName = '*';
     } else if (Node.isVariableDeclaration(declaration)) {
       // const http = require('node:http')
-      const initializer = declaration.getInitializer();
-      if (initializer && Node.isCallExpression(initializer) && initializer.getExpression().getText() === 'require') {
-        const [argument] = initializer.getArguments();
-        if (argument && Node.isStringLiteral(argument)) {
-          specifier = argument.getLiteralValue();
-          exportName = '*';
-        }
+      const source = requiredModule(declaration.getInitializer());
+      if (source) {
+        specifier = source;
+        exportName = '*';
+      }
+    } else if (Node.isBindingElement(declaration) && !declaration.getDotDotDotToken()) {
+      // `const { Client } = pg` after `import pg from 'pg'` (usual in ES modules over CommonJS packages), or
+      // `const { Pool } = require('pg')`: the package's export of that name.
+      const pattern = declaration.getParent();
+      const variable = pattern.getParent();
+      const propertyName = declaration.getPropertyNameNode()?.getText() ?? declaration.getName();
+      const source = Node.isObjectBindingPattern(pattern) && Node.isVariableDeclaration(variable) ? packageObjectOf(variable.getInitializer()) : undefined;
+      if (source && /^[A-Za-z_$][\w$]*$/.test(propertyName)) {
+        specifier = source;
+        exportName = propertyName;
       }
     }
     if (!specifier || !exportName) continue;
