@@ -39,11 +39,13 @@ export function adviseIndexes(shape: StatementShape, catalog: Catalog): IndexAdv
     const servedByExpression = use.expressionFilters.some((filter) => usableIndexes(table, use).some((index) => 'expression' in index.keys[0] && index.keys[0].expression === filter.key));
     if (btreeFilters.length || containment.length || use.expressionFilters.length) drivenByFilter.add(use);
 
-    if (btreeFilters.length && !servedByExpression && !btreeFilters.some((filter) => servesFilter(table, use, filter))) {
+    // One served filter narrows the scan enough: a GIN index answering `tags @> …` serves `… AND total_cents > 0`.
+    const servedByContainment = containment.some((filter) => servesFilter(table, use, filter));
+    if (btreeFilters.length && !servedByExpression && !servedByContainment && !btreeFilters.some((filter) => servesFilter(table, use, filter))) {
       advice.push(filterAdvice(shape, table, use, btreeFilters));
       continue;
     }
-    if (containment.length && !btreeFilters.length && !servedByExpression && !containment.some((filter) => servesFilter(table, use, filter))) {
+    if (containment.length && !btreeFilters.length && !servedByExpression && !servedByContainment) {
       advice.push(containmentAdvice(table, use, containment));
       continue;
     }

@@ -8,7 +8,7 @@ import { conjunctKeys, type Catalog, type CatalogTable, type SchemaWriter, type 
 import { parseSql } from './parser';
 
 /** Cheap test that a file may declare schema. */
-export const TS_SCHEMA_HINT = /@Entity\s*\(|@Table\s*\(|pgTable\s*\(|createTable\s*\(|addIndex\s*\(|createIndex\s*\(|alterTable\s*\(|\.query\s*\(\s*[`'"]\s*(CREATE|ALTER|DROP)|\.raw\s*\(\s*[`'"]\s*(CREATE|ALTER|DROP)/i;
+export const TS_SCHEMA_HINT = /@Entity\s*\(|@Table\s*\(|pgTable\s*\(|createTable\s*\(|addIndex\s*\(|createIndex\s*\(|(rename|add|remove|drop)Column\s*\(|(drop|remove)Index\s*\(|(rename|drop)Table\s*\(|alterTable\s*\(|\.query\s*\(\s*[`'"]\s*(CREATE|ALTER|DROP)|\.raw\s*\(\s*[`'"]\s*(CREATE|ALTER|DROP)/i;
 
 interface FileContext {
   catalog: Catalog;
