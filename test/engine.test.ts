@@ -8,7 +8,7 @@ import { RULES } from '../rules';
 import { ConfigError, Engine } from '../server/src/engine/engine';
 import type { FileResult } from '../server/src/engine/types';
 import { ts, type SourceFile } from 'ts-morph';
-import { ARTIFACTS } from './harness';
+import { ARTIFACTS, FIXTURES } from './harness';
 
 function workspace(files: Record<string, string>, base = os.tmpdir()): string {
   const root = fs.mkdtempSync(path.join(base, 'scalelint-engine-'));
@@ -510,5 +510,21 @@ describe('engine: fingerprints', function () {
     assert.equal(first.length, 2);
     assert.notEqual(first[0], first[1]);
     assert.deepEqual(second, first);
+  });
+});
+
+describe('engine: fixes only where they compile', function () {
+  this.timeout(120_000);
+  // ioredis's Cluster has no scanStream, and one SCAN sees one node: KEYS there is reported with no rewrite,
+  // while KEYS on a single Redis gets the SCAN loop.
+  it('offers no SCAN rewrite of KEYS on an ioredis Cluster, and offers it on a single client', async function () {
+    const engine = new Engine({ rules: RULES, root: FIXTURES });
+    await engine.ready;
+    const keysFindings = (file: string) => engine.analyzeFile(path.join(FIXTURES, 'redis-keys', file)).findings.filter((finding) => finding.ruleId === 'redis-keys' && /KEYS/.test(finding.message));
+    const onCluster = keysFindings('ioredis-cluster.ts');
+    assert.ok(onCluster.length > 0, 'KEYS on the cluster is reported');
+    assert.deepEqual(onCluster.map((finding) => finding.fixes.map((fix) => fix.title)), onCluster.map(() => []));
+    const single = keysFindings('ioredis-keys.ts');
+    assert.ok(single.some((finding) => finding.fixes.some((fix) => fix.title === 'Replace KEYS with SCAN iteration')));
   });
 });

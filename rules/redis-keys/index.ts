@@ -87,8 +87,20 @@ function keysFixes(context: RuleContext, call: CallExpression, io: IoCall, patte
   // node-redis v4's scanIterator yields one key at a time, v5's a batch: write what the installed declarations say.
   const batches = io.library === 'node-redis' ? iteratorYieldsBatches(callee.getExpression(), 'scanIterator') : true;
   if (batches === undefined) return [];
+  // ioredis's Cluster has no scanStream (and one SCAN would see one node's keys): no rewrite to offer there.
+  if (io.library === 'ioredis' && lacksMethod(callee.getExpression(), 'scanStream')) return [];
   const count = Number(context.options.scanCount ?? 1000);
   return [collectFix(context, call, 'Replace KEYS with SCAN iteration', 'fix', scanKeys(io, receiverText(call), pattern.getText(), count, batches))];
+}
+
+/** The receiver's type is known and has no such method (an unresolved type, `any`, is given the benefit of the doubt). */
+function lacksMethod(receiver: Node, method: string): boolean {
+  try {
+    const type = receiver.getType();
+    return !type.isAny() && !type.isUnknown() && !type.getProperty(method);
+  } catch {
+    return false;
+  }
 }
 
 /** `invalidateProductCache()`, or a function that deletes the keys it found: a cache-invalidation helper. */

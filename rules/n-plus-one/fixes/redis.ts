@@ -64,7 +64,9 @@ export function redisLookupFix(site: NPlusOneSite, context: RuleContext): Fix[] 
     `${indent}const ${byKey} = new Map(${keysName}.map((key, index) => [key, ${valuesName}[index] ?? null]));\n${indent}`;
 
   // Cluster: the keys of one MGET or pipeline must hash to one slot, which item keys seldom do.
-  if (/Cluster/.test(callee.getExpression().getType().getText())) return [];
+  // The type's text names ioredis's Cluster only as `import("…/cluster/index").default`: read its symbol too.
+  const receiverType = callee.getExpression().getType();
+  if ([receiverType.getText(), receiverType.getSymbol()?.getName(), receiverType.getAliasSymbol()?.getName()].some((name) => name !== undefined && /Cluster/.test(name))) return [];
   const safe = isUnconditional(call, body) && loopOnlyReads(site, body, context);
   const file = context.filePath;
   return [{

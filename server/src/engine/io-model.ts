@@ -298,7 +298,8 @@ export const IO_CLIENTS: IoClientSpec[] = [
   {
     library: 'got',
     modules: ['got'],
-    methods: methods(['get', 'post', 'put', 'patch', 'delete', 'head'], other('http')),
+    // With their verbs, as axios's: a GET reads (and can be hoisted or cached), a POST per item is a write.
+    methods: Object.fromEntries(Object.entries(httpVerbs()).filter(([verb]) => ['get', 'post', 'put', 'patch', 'delete', 'head'].includes(verb))),
     callable: other('http', { command: 'REQUEST' }),
   },
   {
