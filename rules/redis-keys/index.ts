@@ -287,6 +287,13 @@ function hasAsyncFlag(call: CallExpression, io: IoCall): boolean {
     const value = stringValue(arg);
     if (value !== undefined) return value.toUpperCase() === 'ASYNC';
     // RedisFlushModes.ASYNC and the like
-    return /\bASYNC\b/.test(arg.getText());
+    if (/\bASYNC\b/.test(arg.getText())) return true;
+    // A constant of the project's own holding it (`const MODE = 'ASYNC'`): its literal type says so.
+    try {
+      const type = arg.getType();
+      return type.isStringLiteral() && String(type.getLiteralValue()).toUpperCase() === 'ASYNC';
+    } catch {
+      return false;
+    }
   });
 }
