@@ -103,6 +103,8 @@ function breakerFix(context: RuleContext, outbound: OutboundCall): Fix[] {
   // got(url).json(): the request object's own methods would be lost behind a plain promise.
   if (parent && Node.isPropertyAccessExpression(parent) && !['then', 'catch', 'finally'].includes(parent.getName())) return [];
   if (!enclosingFunction(call)) return [];
+  // http(s).request and .get answer through a callback and return a ClientRequest, not a promise to wrap.
+  if (outbound.client === 'node-http') return [];
   const sourceFile = context.sourceFile;
   const file = context.filePath;
   const edits: TextEdit[] = [];

@@ -22,6 +22,9 @@ export function dataLoaderFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   if (!context.summaries.ioOfCall(call).every((path) => isRead(path.io))) return [];
   const callee = call.getExpression();
   if (!isNamePath(callee) || !isLoopInvariant(callee, site)) return [];
+  // got(url).json(): the request's own methods would be lost behind the loader's plain promise.
+  const parent = call.getParent();
+  if (parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === call && !['then', 'catch', 'finally'].includes(parent.getName())) return [];
   const anchor = anchorOf(site);
   if (!anchor) return [];
   // One argument varies with the item (the key); the others are the same for every item.
