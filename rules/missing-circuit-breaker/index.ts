@@ -4,7 +4,7 @@
 import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
 import { moduleSpecifierOf } from '../../server/src/engine/provenance';
 import { RequestPaths } from '../../server/src/engine/request-path';
-import { fileNodesIn, freshName, indentUnit, quoteOf, RawKind } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, freshName, indentUnit, quoteOf, RawKind, resultMethodIsUsed } from '../../server/src/engine/rule-kit';
 import { enclosingFunction, resolveCallees } from '../../server/src/engine/summaries';
 import type { Fix, Rule, RuleContext, TextEdit } from '../../server/src/engine/types';
 import { creationOf, isCockatielExecute, isInsideWrapper, isOpossumBreaker, outboundCall, type OutboundCall } from '../missing-timeout/outbound';
@@ -99,9 +99,7 @@ function isBreakerHelper(outer: Node): boolean {
  */
 function breakerFix(context: RuleContext, outbound: OutboundCall): Fix[] {
   const { call } = outbound;
-  const parent = call.getParent();
-  // got(url).json(): the request object's own methods would be lost behind a plain promise.
-  if (parent && Node.isPropertyAccessExpression(parent) && !['then', 'catch', 'finally'].includes(parent.getName())) return [];
+  if (resultMethodIsUsed(call)) return [];
   if (!enclosingFunction(call)) return [];
   // http(s).request and .get answer through a callback and return a ClientRequest, not a promise to wrap.
   if (outbound.client === 'node-http') return [];

@@ -3,7 +3,7 @@
 // its batch function is the one place left to turn N lookups into one query. Always a suggestion.
 import { Node, SourceFile, ts } from 'ts-morph';
 import { moduleSpecifierOf } from '../../../server/src/engine/provenance';
-import { freshName, quoteOf } from '../../../server/src/engine/rule-kit';
+import { freshName, quoteOf, resultMethodIsUsed } from '../../../server/src/engine/rule-kit';
 import type { Fix, RuleContext, TextEdit } from '../../../server/src/engine/types';
 import type { NPlusOneSite } from '../site';
 import { anchorOf, camel, freshLocal, isLoopInvariant, isRead } from './shape';
@@ -22,9 +22,7 @@ export function dataLoaderFix(site: NPlusOneSite, context: RuleContext): Fix[] {
   if (!context.summaries.ioOfCall(call).every((path) => isRead(path.io))) return [];
   const callee = call.getExpression();
   if (!isNamePath(callee) || !isLoopInvariant(callee, site)) return [];
-  // got(url).json(): the request's own methods would be lost behind the loader's plain promise.
-  const parent = call.getParent();
-  if (parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === call && !['then', 'catch', 'finally'].includes(parent.getName())) return [];
+  if (resultMethodIsUsed(call)) return [];
   const anchor = anchorOf(site);
   if (!anchor) return [];
   // One argument varies with the item (the key); the others are the same for every item.

@@ -148,8 +148,8 @@ function redisMethods(style: 'ioredis' | 'node-redis'): Record<string, IoMethod>
 }
 
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request'];
-const httpVerbs = (): Record<string, IoMethod> =>
-  Object.fromEntries(HTTP_VERBS.map((verb) => [verb, { kind: 'http' as const, op: verb === 'get' || verb === 'head' ? 'read' as const : 'other' as const, command: verb.toUpperCase() }]));
+const httpVerbs = (verbs: readonly string[] = HTTP_VERBS): Record<string, IoMethod> =>
+  Object.fromEntries(verbs.map((verb) => [verb, { kind: 'http' as const, op: verb === 'get' || verb === 'head' ? 'read' as const : 'other' as const, command: verb.toUpperCase() }]));
 
 export const IO_CLIENTS: IoClientSpec[] = [
   // Redis
@@ -299,7 +299,7 @@ export const IO_CLIENTS: IoClientSpec[] = [
     library: 'got',
     modules: ['got'],
     // With their verbs, as axios's: a GET reads (and can be hoisted or cached), a POST per item is a write.
-    methods: Object.fromEntries(Object.entries(httpVerbs()).filter(([verb]) => ['get', 'post', 'put', 'patch', 'delete', 'head'].includes(verb))),
+    methods: httpVerbs(['get', 'post', 'put', 'patch', 'delete', 'head']),
     callable: other('http', { command: 'REQUEST' }),
   },
   {

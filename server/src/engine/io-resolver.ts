@@ -328,10 +328,6 @@ function stripExtension(file: string): string {
   return file.replace(/\\/g, '/').replace(/(\/index)?\.(d\.)?[cm]?[jt]sx?$/, '');
 }
 
-/**
- * The import a callee refers to: `{ module: 'undici', exportName: 'request' }`, or for a relative import
- * the absolute path of the module it names (`file`).
- */
 /** `require('x')` → 'x'. */
 function requiredModule(node: Node | undefined): string | undefined {
   if (!node || !Node.isCallExpression(node) || node.getExpression().getText() !== 'require') return undefined;
@@ -339,21 +335,57 @@ function requiredModule(node: Node | undefined): string | undefined {
   return argument && Node.isStringLiteral(argument) ? argument.getLiteralValue() : undefined;
 }
 
+/** What a declaration binds from a module: a named export, 'default', or '*' for the whole module. */
+function declaredImport(declaration: Node): { specifier: string; exportName: string } | undefined {
+  let specifier: string | undefined;
+  let exportName: string | undefined;
+  if (Node.isImportSpecifier(declaration)) {
+    specifier = moduleSpecifierOf(declaration.getImportDeclaration());
+    exportName = declaration.getName();
+  } else if (Node.isImportClause(declaration)) {
+    specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
+    exportName = 'default';
+  } else if (Node.isNamespaceImport(declaration)) {
+    specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
+    exportName = '*';
+  } else if (Node.isVariableDeclaration(declaration)) {
+    // const http = require('node:http')
+    specifier = requiredModule(declaration.getInitializer());
+    exportName = '*';
+  } else if (Node.isBindingElement(declaration) && !declaration.getDotDotDotToken()) {
+    // `const { Client } = pg` after `import pg from 'pg'` (usual in ES modules over CommonJS packages), or
+    // `const { Pool } = require('pg')`: the package's export of that name.
+    const pattern = declaration.getParent();
+    const variable = pattern.getParent();
+    const propertyName = declaration.getPropertyNameNode()?.getText() ?? declaration.getName();
+    if (Node.isObjectBindingPattern(pattern) && Node.isVariableDeclaration(variable) && /^[A-Za-z_$][\w$]*$/.test(propertyName)) {
+      specifier = packageObjectOf(variable.getInitializer());
+      exportName = propertyName;
+    }
+  }
+  return specifier && exportName ? { specifier, exportName } : undefined;
+}
+
 /** The package whose whole module a value is: `require('pg')`, or a name bound to its default or namespace import. */
 function packageObjectOf(node: Node | undefined): string | undefined {
   let specifier = requiredModule(node);
   if (!specifier && node && Node.isIdentifier(node)) {
     for (const declaration of node.getSymbol()?.getDeclarations() ?? []) {
-      if (Node.isImportClause(declaration)) specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
-      else if (Node.isNamespaceImport(declaration)) specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
-      else if (Node.isVariableDeclaration(declaration)) specifier = requiredModule(declaration.getInitializer());
-      if (specifier) break;
+      const bound = declaredImport(declaration);
+      if (bound && (bound.exportName === 'default' || bound.exportName === '*')) {
+        specifier = bound.specifier;
+        break;
+      }
     }
   }
   // A project module's default export is a value of its own, not its module: only packages.
   return specifier && !specifier.startsWith('.') && !specifier.startsWith('/') ? specifier : undefined;
 }
 
+/**
+ * The import a callee refers to: `{ module: 'undici', exportName: 'request' }`, or for a relative import
+ * the absolute path of the module it names (`file`).
+ */
 export function importedBinding(callee: Node): { module: string; exportName: string; file?: string } | undefined {
   let identifier: Node = callee;
   let member: string | undefined;
@@ -365,37 +397,10 @@ export function importedBinding(callee: Node): { module: string; exportName: str
   if (!Node.isIdentifier(identifier)) return undefined;
   const symbol = identifier.getSymbol();
   for (const declaration of symbol?.getDeclarations() ?? []) {
-    let specifier: string | undefined;
-    let exportName: string | undefined;
-    if (Node.isImportSpecifier(declaration)) {
-      specifier = moduleSpecifierOf(declaration.getImportDeclaration());
-      exportName = declaration.getName();
-    } else if (Node.isImportClause(declaration)) {
-      specifier = moduleSpecifierOf(declaration.getParentIfKind(SyntaxKind.ImportDeclaration));
-      exportName = 'default';
-    } else if (Node.isNamespaceImport(declaration)) {
-      specifier = moduleSpecifierOf(declaration.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
-      exportName = '*';
-    } else if (Node.isVariableDeclaration(declaration)) {
-      // const http = require('node:http')
-      const source = requiredModule(declaration.getInitializer());
-      if (source) {
-        specifier = source;
-        exportName = '*';
-      }
-    } else if (Node.isBindingElement(declaration) && !declaration.getDotDotDotToken()) {
-      // `const { Client } = pg` after `import pg from 'pg'` (usual in ES modules over CommonJS packages), or
-      // `const { Pool } = require('pg')`: the package's export of that name.
-      const pattern = declaration.getParent();
-      const variable = pattern.getParent();
-      const propertyName = declaration.getPropertyNameNode()?.getText() ?? declaration.getName();
-      const source = Node.isObjectBindingPattern(pattern) && Node.isVariableDeclaration(variable) ? packageObjectOf(variable.getInitializer()) : undefined;
-      if (source && /^[A-Za-z_$][\w$]*$/.test(propertyName)) {
-        specifier = source;
-        exportName = propertyName;
-      }
-    }
-    if (!specifier || !exportName) continue;
+    const bound = declaredImport(declaration);
+    if (!bound) continue;
+    const { specifier } = bound;
+    let { exportName } = bound;
     if (member) {
       if (exportName !== '*' && exportName !== 'default') return undefined;
       exportName = member;

@@ -7,6 +7,15 @@ export { RawKind, walkRaw, wrapCompilerNode } from './raw-tree';
 
 const K = RawKind;
 
+/**
+ * `got(url).json()`: a method of the call's own result other than then/catch/finally is used, so a rewrite
+ * that hands back a plain promise (a breaker, a loader) would lose it.
+ */
+export function resultMethodIsUsed(call: Node): boolean {
+  const parent = call.getParent();
+  return Boolean(parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === call && !['then', 'catch', 'finally'].includes(parent.getName()));
+}
+
 /** Every call and tagged template in a file, in source order. */
 export function callsIn(sourceFile: SourceFile): (CallExpression | TaggedTemplateExpression)[] {
   return fileNodesIn(sourceFile, (node) => node.kind === K.CallExpression || node.kind === K.TaggedTemplateExpression);
