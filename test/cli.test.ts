@@ -271,6 +271,15 @@ describe('CLI exit codes and configuration flags (built binary)', function () {
     assert.equal((JSON.parse(run(['--print-config', 'legacy/old.ts'], dir).stdout) as typeof config).analysed, false);
   });
 
+  it('--version prints the package version and exits 0 without analysing', function () {
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const result = run([flag], dir);
+      assert.equal(result.status, 0);
+      assert.equal(result.stdout, `${manifest.version}\n`);
+    }
+  });
+
   it('--list-rules lists every registered rule, as text or JSON', function () {
     const text = run(['--list-rules'], dir);
     assert.equal(text.status, 0);

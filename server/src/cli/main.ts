@@ -81,6 +81,7 @@ function buildProgram(io: CliIo): Command {
   return new Command()
     .name('scalelint')
     .description('Finds scalability anti-patterns in TypeScript/JavaScript back-end code.')
+    .version(toolVersion(), '-v, --version', 'print the version and exit')
     .argument('[paths...]', 'files or folders to analyse', ['.'])
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('stylish'))
     .option('-o, --output-file <file>', 'write the report to this file instead of stdout')
