@@ -110,18 +110,29 @@ function isTrue(node: ts.Node | undefined): boolean {
   return node !== undefined && node.kind === ts.SyntaxKind.TrueKeyword;
 }
 
-function objectArg(call: ts.CallExpression | undefined, index: number): ts.ObjectLiteralExpression | undefined {
+function objectArg(call: { arguments: readonly ts.Expression[] } | undefined, index: number): ts.ObjectLiteralExpression | undefined {
   const arg = call?.arguments[index];
   return arg && ts.isObjectLiteralExpression(arg) ? arg : undefined;
 }
 
-function decorators(node: ts.Node): ts.CallExpression[] {
-  const list = ts.canHaveDecorators(node) ? ts.getDecorators(node) ?? [] : [];
-  return list.map((item) => item.expression).filter((expression): expression is ts.CallExpression => ts.isCallExpression(expression));
+/** A decorator as written: called (`@Column({ … })`) or bare (sequelize-typescript's `@PrimaryKey`, `@Column`). */
+interface DecoratorUse {
+  name: string | undefined;
+  arguments: readonly ts.Expression[];
+  node: ts.Node;
 }
 
-function decorator(node: ts.Node, name: string): ts.CallExpression | undefined {
-  return decorators(node).find((call) => calleeName(call) === name);
+function decorators(node: ts.Node): DecoratorUse[] {
+  const list = ts.canHaveDecorators(node) ? ts.getDecorators(node) ?? [] : [];
+  return list.map(({ expression }) => {
+    if (ts.isCallExpression(expression)) return { name: calleeName(expression), arguments: expression.arguments, node: expression };
+    const name = ts.isIdentifier(expression) ? expression.text : ts.isPropertyAccessExpression(expression) ? expression.name.text : undefined;
+    return { name, arguments: [], node: expression };
+  });
+}
+
+function decorator(node: ts.Node, name: string): DecoratorUse | undefined {
+  return decorators(node).find((use) => use.name === name);
 }
 
 /** The text of a `sql\`...\`` or string predicate, as canonical conjuncts; undefined when unknown. */
@@ -148,6 +159,26 @@ function addIndex(context: FileContext, table: CatalogTable, columns: string[], 
   });
 }
 
+/**
+ * A primary key declared column by column (two TypeORM `@PrimaryColumn`s, two Sequelize `primaryKey`s) is
+ * one composite key, in declaration order, as both ORMs create it: its leading column is served, the others
+ * are not on their own.
+ */
+class PrimaryKey {
+  private readonly columns: string[] = [];
+  private first: ts.Node | undefined;
+
+  add(column: string, at: ts.Node): void {
+    if (this.columns.includes(column)) return;
+    this.columns.push(column);
+    this.first ??= at;
+  }
+
+  addTo(context: FileContext, table: CatalogTable, tableName: string): void {
+    if (this.first) addIndex(context, table, this.columns, { name: `${tableName}_pkey`, unique: true }, this.first);
+  }
+}
+
 // ——— TypeORM entities ———
 
 function snakeCase(name: string): string {
@@ -167,20 +198,19 @@ function applyTypeormEntity(context: FileContext, node: ts.ClassDeclaration): vo
   // The entity is the table's home (where a fix adds @Index), even when a migration mentioned it first.
   table.source = locationOf(context, node);
   const columnOf = new Map<string, string>();
+  const primary = new PrimaryKey();
   for (const member of node.members) {
     if (!ts.isPropertyDeclaration(member) || !member.name) continue;
     const propertyNameText = propertyName(member.name);
     if (!propertyNameText) continue;
     for (const call of decorators(member)) {
-      const name = calleeName(call);
+      const name = call.name;
       if (name && TYPEORM_COLUMN_DECORATORS.has(name)) {
         const columnOptions = call.arguments.map((arg) => (ts.isObjectLiteralExpression(arg) ? arg : undefined)).find(Boolean);
         const column = stringOf(property(columnOptions, 'name')) ?? propertyNameText;
         columnOf.set(propertyNameText, column);
         table.columns.add(column);
-        if (name === 'PrimaryColumn' || name === 'PrimaryGeneratedColumn' || isTrue(property(columnOptions, 'primary'))) {
-          addIndex(context, table, [column], { name: `${tableName}_pkey`, unique: true }, member);
-        }
+        if (name === 'PrimaryColumn' || name === 'PrimaryGeneratedColumn' || isTrue(property(columnOptions, 'primary'))) primary.add(column, member);
         if (isTrue(property(columnOptions, 'unique'))) addIndex(context, table, [column], { unique: true }, member);
       } else if (name === 'JoinColumn') {
         const joinOptions = objectArg(call, 0);
@@ -195,6 +225,7 @@ function applyTypeormEntity(context: FileContext, node: ts.ClassDeclaration): vo
       }
     }
   }
+  primary.addTo(context, table, tableName);
   // Property-level @Index() / @Unique(), after every column is known.
   for (const member of node.members) {
     if (!ts.isPropertyDeclaration(member) || !member.name) continue;
@@ -209,7 +240,7 @@ function applyTypeormEntity(context: FileContext, node: ts.ClassDeclaration): vo
   }
   // Class-level @Index(['a', 'b']) / @Index('name', ['a', 'b'], { unique }) / @Unique(['a']).
   for (const call of decorators(node)) {
-    const kind = calleeName(call);
+    const kind = call.name;
     if (kind !== 'Index' && kind !== 'Unique') continue;
     const named = stringOf(call.arguments[0]) !== undefined && call.arguments.length > 1;
     const fields = stringsOf(call.arguments[named ? 1 : 0]);
@@ -220,7 +251,7 @@ function applyTypeormEntity(context: FileContext, node: ts.ClassDeclaration): vo
       name: named ? stringOf(call.arguments[0]) : undefined,
       unique: kind === 'Unique' || isTrue(property(options, 'unique')),
       where: predicateKeys(property(options, 'where')),
-    }, call);
+    }, call.node);
   }
 }
 
@@ -237,9 +268,13 @@ function applySequelizeModel(context: FileContext, node: ts.ClassDeclaration): v
   const options = objectArg(tableDecorator, 0);
   const className = node.name?.text ?? 'Model';
   const underscored = isTrue(property(options, 'underscored'));
-  const tableName = stringOf(property(options, 'tableName')) ?? (isTrue(property(options, 'freezeTableName')) ? className : pluralize(className));
+  // Sequelize's default: the model name pluralised, and snake_cased too when the model is underscored.
+  const tableName = stringOf(property(options, 'tableName')) ?? (isTrue(property(options, 'freezeTableName')) ? className : underscored ? snakeCase(pluralize(className)) : pluralize(className));
   const table = context.catalog.defineTable(stringOf(property(options, 'schema')) ?? 'public', tableName, locationOf(context, node));
   const columnOf = new Map<string, string>();
+  const primary = new PrimaryKey();
+  // `@Index('name')` on several attributes is one composite index, in declaration order.
+  const namedIndexes = new Map<string, { columns: string[]; unique: boolean; at: ts.Node }>();
   for (const member of node.members) {
     if (!ts.isPropertyDeclaration(member) || !member.name) continue;
     const field = propertyName(member.name);
@@ -249,11 +284,22 @@ function applySequelizeModel(context: FileContext, node: ts.ClassDeclaration): v
     const column = stringOf(property(columnOptions, 'field')) ?? (underscored ? snakeCase(field) : field);
     columnOf.set(field, column);
     table.columns.add(column);
-    if (decorator(member, 'PrimaryKey') || isTrue(property(columnOptions, 'primaryKey'))) addIndex(context, table, [column], { name: `${tableName}_pkey`, unique: true }, member);
+    if (decorator(member, 'PrimaryKey') || isTrue(property(columnOptions, 'primaryKey'))) primary.add(column, member);
     if (decorator(member, 'Unique') || isTrue(property(columnOptions, 'unique'))) addIndex(context, table, [column], { unique: true }, member);
     const index = decorator(member, 'Index');
-    if (index) addIndex(context, table, [column], { name: stringOf(index.arguments[0]) ?? stringOf(property(objectArg(index, 0), 'name')), unique: isTrue(property(objectArg(index, 0), 'unique')) }, member);
+    if (index) {
+      const name = stringOf(index.arguments[0]) ?? stringOf(property(objectArg(index, 0), 'name'));
+      const unique = isTrue(property(objectArg(index, 0), 'unique'));
+      const named = name === undefined ? undefined : namedIndexes.get(name);
+      if (named) {
+        named.columns.push(column);
+        named.unique ||= unique;
+      } else if (name !== undefined) namedIndexes.set(name, { columns: [column], unique, at: member });
+      else addIndex(context, table, [column], { unique }, member);
+    }
   }
+  primary.addTo(context, table, tableName);
+  for (const [name, index] of namedIndexes) addIndex(context, table, index.columns, { name, unique: index.unique }, index.at);
   const indexes = property(options, 'indexes');
   if (indexes && ts.isArrayLiteralExpression(indexes)) {
     for (const element of indexes.elements) {
@@ -500,13 +546,15 @@ function applyKnexTableBuilder(context: FileContext, tableName: string, builder:
 
 function applySequelizeCreateTable(context: FileContext, tableName: string, columns: ts.ObjectLiteralExpression, call: ts.CallExpression): void {
   const table = context.catalog.defineTable('public', tableName, locationOf(context, call));
+  const primary = new PrimaryKey();
   for (const member of columns.properties) {
     if (!ts.isPropertyAssignment(member)) continue;
     const column = propertyName(member.name);
     if (!column) continue;
     table.columns.add(column);
     const options = ts.isObjectLiteralExpression(member.initializer) ? member.initializer : undefined;
-    if (isTrue(property(options, 'primaryKey'))) addIndex(context, table, [column], { name: `${tableName}_pkey`, unique: true }, member);
+    if (isTrue(property(options, 'primaryKey'))) primary.add(column, member);
     if (isTrue(property(options, 'unique'))) addIndex(context, table, [column], { name: `${tableName}_${column}_key`, unique: true }, member);
   }
+  primary.addTo(context, table, tableName);
 }
