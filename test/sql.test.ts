@@ -166,6 +166,8 @@ describe('missing-index fixes', function () {
   for (const [folder, file, expectedFile, expected] of [
     ['typeorm', 'src/order-queries.ts', 'src/order.entity.ts', "@Index('idx_orders_created_at', ['createdAt'])"],
     ['prisma', 'reports.ts', 'prisma/schema.prisma', '@@index([region])'],
+    // The tables come first from prisma/migrations, yet the model is where the index belongs.
+    ['prisma-migrate', 'dunning.ts', 'prisma/schema.prisma', '@@index([dueAt])'],
     ['knex', 'invoices.ts', undefined, "knex.raw(\"CREATE INDEX CONCURRENTLY idx_invoices_state_due_at ON invoices (state, due_at)\")"],
     ['sql-migrations', 'pg-queries.ts', undefined, 'CREATE INDEX CONCURRENTLY idx_customers_region ON customers (region);'],
   ] as const) {

@@ -16,6 +16,9 @@ export function applyPrismaSchema(catalog: Catalog, text: string, file: string):
   const models = parsePrismaModels(text);
   for (const model of models) {
     const table = catalog.defineTable('public', model.table, { file, line: model.line }, model.columns.values());
+    // The model is the table's home (where a fix adds @@index), even when prisma/migrations created it first:
+    // `prisma migrate dev` writes the SQL from the schema.
+    table.source = { file, line: model.line };
     const lines = text.split(/\r?\n/).slice(model.line, model.endLine - 1);
     lines.forEach((raw, offset) => {
       const line = stripComment(raw).trim();
