@@ -1,7 +1,7 @@
 // Outbound HTTP calls as missing-timeout and missing-circuit-breaker see them: which argument holds the
 // options, which option names bound the call, and whether the call sits inside a declared wrapper.
 import * as path from 'node:path';
-import { CallExpression, Node, Project, SyntaxKind, ts } from 'ts-morph';
+import { CallExpression, Node, Project, SyntaxKind, ts, VariableDeclarationKind } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
@@ -266,13 +266,37 @@ export function isOpossumBreaker(node: Node): boolean {
   return Boolean(binding && binding.module === 'opossum');
 }
 
-/** The options object of an opossum breaker sets `timeout: false` (it turns the breaker's timer off). */
+/** An opossum breaker's timer runs: its options do not set `timeout: false` (opossum's default is 10 s). */
 export function breakerTimesOut(node: Node): boolean {
   if (!Node.isNewExpression(node)) return false;
-  const options = node.getArguments()[1];
-  if (!options || !Node.isObjectLiteralExpression(options)) return true; // opossum's default: 10 s
-  const timeout = options.getProperty('timeout');
-  return !(timeout && Node.isPropertyAssignment(timeout) && timeout.getInitializer()?.getText() === 'false');
+  return timerTurnedOff(node.getArguments()[1], 0) !== true;
+}
+
+/**
+ * Whether opossum options turn the timer off, read through `const` variables and spreads (the last
+ * `timeout` wins); undefined when they do not say or cannot be read, which keeps the breaker counted.
+ */
+function timerTurnedOff(options: Node | undefined, depth: number): boolean | undefined {
+  while (options && (Node.isParenthesizedExpression(options) || Node.isAsExpression(options) || Node.isSatisfiesExpression(options))) options = options.getExpression();
+  if (!options || depth > 4) return undefined;
+  if (Node.isIdentifier(options)) return timerTurnedOff(constInitializerOf(options), depth + 1);
+  if (!Node.isObjectLiteralExpression(options)) return undefined;
+  let off: boolean | undefined;
+  for (const property of options.getProperties()) {
+    if (Node.isSpreadAssignment(property)) {
+      const spread = timerTurnedOff(property.getExpression(), depth + 1);
+      if (spread !== undefined) off = spread;
+    } else if ((Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property)) && property.getName() === 'timeout') {
+      off = Node.isPropertyAssignment(property) ? property.getInitializer()?.getKind() === SyntaxKind.FalseKeyword : undefined;
+    }
+  }
+  return off;
+}
+
+/** The initializer of the `const` a name refers to, also through an import. */
+function constInitializerOf(name: Node): Node | undefined {
+  const declaration = symbolOfName(name)?.getDeclarations().find(Node.isVariableDeclaration);
+  return declaration && declaration.getVariableStatement()?.getDeclarationKind() === VariableDeclarationKind.Const ? declaration.getInitializer() : undefined;
 }
 
 /** `policy.execute(() => …)` where the policy comes from cockatiel. */
