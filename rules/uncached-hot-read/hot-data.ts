@@ -129,35 +129,52 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
   const names: string[] = [];
   const callee = call.getExpression();
   const receiver = io.receiver ?? (Node.isPropertyAccessExpression(callee) ? callee.getExpression() : undefined);
+  // `manager.find(Setting)`, `em.findOneBy(Currency, …)`: the entity class is the first argument.
+  const [first] = call.getArguments();
+  if (first && Node.isIdentifier(first) && /^[A-Z]/.test(first.getText())) names.push(first.getText());
+  // Filters further down the chain count as keys: `db.select().from(orders).where(eq(orders.customerId, id)).limit(1)`.
+  const filters: Node[] = [];
   // Walk the chain down to its root: `db('settings').where(…).first()`, `ds.getRepository(Setting).find()`.
   for (let node: Node | undefined = callee; node; ) {
     if (Node.isCallExpression(node)) {
+      const step = node.getExpression();
+      const stepName = Node.isPropertyAccessExpression(step) ? step.getName() : undefined;
       for (const arg of node.getArguments()) {
         const literal = stringValue(arg);
         if (literal !== undefined && /^[A-Za-z_][\w.]*$/.test(literal)) names.unshift(literal);
         else if (Node.isIdentifier(arg) && /^[A-Z]/.test(arg.getText())) names.unshift(arg.getText()); // getRepository(Setting)
+        else if (Node.isIdentifier(arg) && (stepName === 'from' || stepName?.endsWith('Join'))) names.unshift(arg.getText()); // Drizzle: .from(currencies)
       }
-      node = node.getExpression();
+      if (stepName === 'where' || stepName === 'andWhere') filters.push(...node.getArguments());
+      node = step;
     } else if (Node.isPropertyAccessExpression(node)) {
-      node = node.getExpression();
+      // Drizzle's relational queries: `db.query.featureFlags.findMany()`.
+      const owner = node.getExpression();
+      if (Node.isPropertyAccessExpression(owner) && owner.getName() === 'query' && io.library === 'drizzle') names.push(node.getName());
+      node = owner;
     } else {
       break;
     }
   }
+  let receiverNames = false;
   if (receiver) {
     const text = receiver.getText();
     // `this.settingsRepository`, `prisma.featureFlag`, `Setting`, `db.collection('settings')`
     const last = /([A-Za-z_$][\w$]*)\s*(?:\([^)]*\))?\s*$/.exec(text)?.[1];
-    if (last && !/^(this|db|knex|prisma|client|pool|manager|dataSource|repository|repo|collection|model|trx|tx|sql)$/i.test(last)) names.push(last);
+    if (last && !/^(this|db|knex|prisma|client|pool|manager|dataSource|repository|repo|collection|model|trx|tx|sql)$/i.test(last)) {
+      names.push(last);
+      receiverNames = true;
+    }
     const typeArgument = repositoryEntity(receiver);
     if (typeArgument) names.push(typeArgument);
   }
   if (names.length === 0) return undefined;
-  const args = call.getArguments();
+  const args = [...call.getArguments(), ...filters];
   return {
     names,
     keys: args.flatMap(argumentKeyNames),
-    display: receiver ? receiver.getText().replace(/\s+/g, '') : names[names.length - 1],
+    // The client is no name for what is read when an argument or the chain named it (`manager.find(Setting)`).
+    display: receiver && (receiverNames || names.length === 0) ? receiver.getText().replace(/\s+/g, '') : names[names.length - 1],
     keyedByUrlParam: args.some(isUrlParam),
   };
 }
