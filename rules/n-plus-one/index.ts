@@ -6,7 +6,7 @@
 // searches that stop at the first hit, small literal lists, `for await` over events (change streams, message
 // subscriptions, lines) and calls that already batch stay quiet, and per-item writes are reported only when
 // the project asks for it. `for await` over a database cursor is a walk over rows like any other.
-import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts } from 'ts-morph';
+import { CallExpression, Node, SourceFile, SyntaxKind, TaggedTemplateExpression, ts, VariableDeclarationKind } from 'ts-morph';
 import { checkBudget } from '../../server/src/engine/budget';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { normalizeModule, originOf, symbolOfName } from '../../server/src/engine/provenance';
@@ -157,7 +157,14 @@ const CURSOR_TYPES: Record<string, string[]> = {
 const STREAMING_BUILDERS = new Set(['knex', 'typeorm']);
 
 /** `Model.find().cursor()`, `collection.find(filter)`, `db('t').select().stream()`: the rows of one query. */
-function isRowCursor(expression: Node): boolean {
+function isRowCursor(expression: Node, throughName = true): boolean {
+  // TypeORM's stream() resolves to the stream (`for await (… of await qb.stream())`), often held in a const first.
+  while (Node.isAwaitExpression(expression) || Node.isParenthesizedExpression(expression)) expression = expression.getExpression();
+  if (throughName && Node.isIdentifier(expression)) {
+    const declaration = expression.getSymbol()?.getDeclarations()[0];
+    const initializer = declaration && Node.isVariableDeclaration(declaration) && declaration.getVariableStatement()?.getDeclarationKind() === VariableDeclarationKind.Const ? declaration.getInitializer() : undefined;
+    if (initializer && isRowCursor(initializer, false)) return true;
+  }
   const origin = originOf(expression);
   if (origin?.via === 'type' && Object.entries(CURSOR_TYPES).some(([module, names]) => origin.modules.has(module) && names.some((name) => origin.typeNames.has(name)))) return true;
   if (!Node.isCallExpression(expression)) return false;
