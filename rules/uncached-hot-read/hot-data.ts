@@ -33,6 +33,8 @@ const PRINCIPAL_WORDS = new Set(['user', 'users', 'session', 'sessions', 'accoun
 /** Keys that make a read specific to one user or one resource: not the same for many requests. */
 const PER_ENTITY_WORDS = new Set(['user', 'customer', 'account', 'member', 'profile', 'cart', 'order', 'session', 'me', 'device', 'post']);
 
+/** Chain steps whose arguments filter what is read. */
+const FILTER_STEPS = new Set(['where', 'andWhere', 'find', 'aggregate']);
 /** Methods whose first argument is SQL text; other SQL-kind calls are query builders. */
 const RAW_SQL_METHODS = new Set(['query', 'execute', 'raw', 'unsafe', '$queryRaw', '$queryRawUnsafe']);
 const SQL_SELECT = /^\s*(?:\/\*[\s\S]*?\*\/\s*|--[^\n]*\n\s*)*(?:with\b[\s\S]*?\)\s*)?select\b/i;
@@ -132,8 +134,13 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
   // `manager.find(Setting)`, `em.findOneBy(Currency, …)`: the entity class is the first argument.
   const [first] = call.getArguments();
   if (first && Node.isIdentifier(first) && /^[A-Z]/.test(first.getText())) names.push(first.getText());
-  // Filters further down the chain count as keys: `db.select().from(orders).where(eq(orders.customerId, id)).limit(1)`.
+  // Filters further down the chain count as keys: `db.select().from(orders).where(eq(orders.customerId, id)).limit(1)`,
+  // `collection('settings').find({ userId }).limit(20).toArray()`.
   const filters: Node[] = [];
+  // What named the read, for messages: the innermost call with a name (`collection('settings')`,
+  // `getRepository(Setting)`), or Drizzle's table in `.from(currencies)`.
+  let namingCall: Node | undefined;
+  let tableArgument: Node | undefined;
   // Walk the chain down to its root: `db('settings').where(…).first()`, `ds.getRepository(Setting).find()`.
   for (let node: Node | undefined = callee; node; ) {
     if (Node.isCallExpression(node)) {
@@ -141,11 +148,15 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
       const stepName = Node.isPropertyAccessExpression(step) ? step.getName() : undefined;
       for (const arg of node.getArguments()) {
         const literal = stringValue(arg);
-        if (literal !== undefined && /^[A-Za-z_][\w.]*$/.test(literal)) names.unshift(literal);
-        else if (Node.isIdentifier(arg) && /^[A-Z]/.test(arg.getText())) names.unshift(arg.getText()); // getRepository(Setting)
-        else if (Node.isIdentifier(arg) && (stepName === 'from' || stepName?.endsWith('Join'))) names.unshift(arg.getText()); // Drizzle: .from(currencies)
+        if (Node.isIdentifier(arg) && (stepName === 'from' || stepName?.endsWith('Join'))) {
+          names.unshift(arg.getText()); // Drizzle: .from(currencies)
+          tableArgument = arg;
+        } else if ((literal !== undefined && /^[A-Za-z_][\w.]*$/.test(literal)) || (Node.isIdentifier(arg) && /^[A-Z]/.test(arg.getText()))) {
+          names.unshift(literal ?? arg.getText()); // db('plans'), collection('settings'), getRepository(Setting)
+          namingCall = node;
+        }
       }
-      if (stepName === 'where' || stepName === 'andWhere') filters.push(...node.getArguments());
+      if (stepName && FILTER_STEPS.has(stepName)) filters.push(...node.getArguments());
       node = step;
     } else if (Node.isPropertyAccessExpression(node)) {
       // Drizzle's relational queries: `db.query.featureFlags.findMany()`.
@@ -174,7 +185,7 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
     names,
     keys: args.flatMap(argumentKeyNames),
     // The client is no name for what is read when an argument or the chain named it (`manager.find(Setting)`).
-    display: receiver && (receiverNames || names.length === 0) ? receiver.getText().replace(/\s+/g, '') : names[names.length - 1],
+    display: (receiverNames && !Node.isCallExpression(receiver) ? receiver : namingCall ?? tableArgument)?.getText().replace(/\s+/g, '') ?? names[names.length - 1],
     keyedByUrlParam: args.some(isUrlParam),
   };
 }

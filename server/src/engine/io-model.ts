@@ -281,9 +281,11 @@ export const IO_CLIENTS: IoClientSpec[] = [
   {
     library: 'mongodb',
     modules: ['mongodb'],
-    receiverTypes: ['Collection', 'Db'],
+    receiverTypes: ['Collection', 'Db', 'FindCursor', 'AggregationCursor'],
     methods: {
       ...methods(['findOne', 'countDocuments', 'estimatedDocumentCount', 'distinct'], read('document')),
+      // find() and aggregate() only build a cursor; reading it is the round trip (`find(q).sort(s).toArray()`).
+      ...methods(['toArray', 'next', 'tryNext', 'hasNext'], read('document', { batched: true })),
       ...methods(['insertOne', 'updateOne', 'deleteOne', 'replaceOne', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace'], write('document')),
       ...methods(['insertMany', 'updateMany', 'deleteMany', 'bulkWrite'], write('document', { batched: true })),
     },
