@@ -58,7 +58,9 @@ export function hotReadOf(io: IoCall): HotRead | undefined {
   const base = baseName(subject.names[subject.names.length - 1] ?? 'hot');
   const noun = io.kind === 'http' ? 'request' : 'query';
   // `user_settings`, `settings WHERE user_id = $1`: one user's data, not the same for every request.
-  const perEntity = words.some((word) => PER_ENTITY_WORDS.has(word)) || keyWords.some((word) => PER_ENTITY_WORDS.has(word));
+  // Plurals too: `/v1/users/${id}/permissions` is one user's.
+  const isPerEntity = (word: string): boolean => PER_ENTITY_WORDS.has(word) || PER_ENTITY_WORDS.has(word.replace(/s$/, ''));
+  const perEntity = words.some(isPerEntity) || keyWords.some(isPerEntity);
   if (words.some((word) => SHARED_WORDS.has(word)) && !perEntity) return { category: 'shared', target: subject.display, base, noun };
   if (words.some((word) => TENANT_WORDS.has(word)) && !subject.keyedByUrlParam) return { category: 'tenant', target: subject.display, base, noun };
   if (words.some((word) => PRINCIPAL_WORDS.has(word)) && !words.some((word) => SHARED_WORDS.has(word))) return { category: 'principal', target: subject.display, base, noun };
@@ -220,11 +222,23 @@ function httpSubject(call: CallExpression, io: IoCall): Subject | undefined {
       if (value === undefined || value.toUpperCase() !== 'GET') return undefined;
     }
   }
-  if (Node.isObjectLiteralExpression(target)) return undefined; // axios(config): too many shapes to judge
-  const urlText = target.getText();
+  let url: Node = target;
+  if (Node.isObjectLiteralExpression(target)) {
+    // An undici Pool or Client names the path in its options: `pool.request({ path: '/flags', method: 'GET' })`.
+    // Any other config object (axios(config)) has too many shapes to judge.
+    const path = io.library === 'undici' ? initializerOf(target, 'path') : undefined;
+    if (!path || stringValue(initializerOf(target, 'method'))?.toUpperCase() !== 'GET') return undefined;
+    url = path;
+  }
+  const urlText = url.getText();
   // Only the path and the static parts: `${base}/flags` → flags; host names say little.
   const names = [urlText.replace(/^['"`]https?:\/\/[^/'"`]*/, '')];
-  return { names, keys: [], display: urlText.length > 60 ? `${urlText.slice(0, 59)}…` : urlText, keyedByUrlParam: isUrlParam(target) };
+  return { names, keys: [], display: urlText.length > 60 ? `${urlText.slice(0, 59)}…` : urlText, keyedByUrlParam: isUrlParam(url) };
+}
+
+function initializerOf(object: Node, name: string): Node | undefined {
+  const property = Node.isObjectLiteralExpression(object) ? object.getProperty(name) : undefined;
+  return property && Node.isPropertyAssignment(property) ? property.getInitializer() : undefined;
 }
 
 /** Names a read is keyed by: `[tenantId]` → tenantId; `{ where: { userId } }` → userId; `req.params.id` → id. */
