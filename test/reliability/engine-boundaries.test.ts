@@ -89,6 +89,8 @@ describe('reliability: engine failure boundaries', function () {
       '`${'.repeat(3000),
       '/*'.repeat(5000),
       '',
+      // Mid-edit, a destructured name is its own initializer: following it must not recurse forever.
+      "import pg from 'pg';\nconst { Client: PgClient, Pool } = PgClient\npg;\nexport const connect = () => new PgClient();\nexport const pool = new Pool();\n",
     ];
     for (const text of hostile) {
       engine.setFileText(file, text);

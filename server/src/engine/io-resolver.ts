@@ -371,6 +371,9 @@ function packageObjectOf(node: Node | undefined): string | undefined {
   let specifier = requiredModule(node);
   if (!specifier && node && Node.isIdentifier(node)) {
     for (const declaration of node.getSymbol()?.getDeclarations() ?? []) {
+      // A destructured name is one export, never the whole module; reading it would recurse
+      // (`const { Client } = Client`, mid-edit).
+      if (Node.isBindingElement(declaration)) continue;
       const bound = declaredImport(declaration);
       if (bound && (bound.exportName === 'default' || bound.exportName === '*')) {
         specifier = bound.specifier;
