@@ -1,7 +1,8 @@
 // The request-path model on small in-memory projects that type-check against the real framework
-// declarations in node_modules (express, fastify, @nestjs/*, bullmq, graphql); koa and hono are not
-// installed, so those cases exercise the import fallback.
+// declarations in node_modules (express, fastify, koa, hono, @nestjs/*, bullmq, bull, graphql, passport);
+// one project lives outside the repository, where no declaration resolves, to exercise the import fallback.
 import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Node, Project, SourceFile } from 'ts-morph';
 import { RequestPaths } from '../server/src/engine/request-path';
@@ -10,10 +11,10 @@ import { FIXTURES } from './harness';
 
 const ROOT = path.join(FIXTURES, '.request-path-virtual');
 
-function project(files: Record<string, string>): { project: Project; file(name: string): SourceFile } {
+function project(files: Record<string, string>, root = ROOT): { project: Project; file(name: string): SourceFile } {
   const created = new Project({ tsConfigFilePath: path.join(FIXTURES, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
-  for (const [name, text] of Object.entries(files)) created.createSourceFile(path.join(ROOT, name), text, { overwrite: true });
-  return { project: created, file: (name) => created.getSourceFileOrThrow(path.join(ROOT, name)) };
+  for (const [name, text] of Object.entries(files)) created.createSourceFile(path.join(root, name), text, { overwrite: true });
+  return { project: created, file: (name) => created.getSourceFileOrThrow(path.join(root, name)) };
 }
 
 /** The function that contains the marker comment `/*here*\/`. */
@@ -202,7 +203,9 @@ app.register(plugin);
   });
 
   it('finds Koa and Hono handlers through their imports when their types are not installed', function () {
-    const { file } = project({
+    // Outside the repository nothing resolves: no node_modules above the temporary folder.
+    const outside = path.join(os.tmpdir(), 'scalelint-request-path-untyped');
+    const { project: untyped, file } = project({
       'koa/app.ts': `
 // @ts-nocheck
 import Koa from 'koa';
@@ -214,12 +217,62 @@ hono.get('/h', (c) => { /*hono*/ return c.text('ok'); });
 const plain = new Map<string, () => void>();
 plain.set('x', () => { /*map*/ });
 `,
-    });
+    }, outside);
     const paths = new RequestPaths();
     const app = file('koa/app.ts');
+    untyped.getProgram(); // resolve the imports
+    assert.equal(app.getImportDeclarationOrThrow('koa').getModuleSpecifierSourceFile(), undefined, 'koa resolved outside the repository: this test would not exercise the fallback');
     assert.equal(paths.requestPathOf(nodeAt(app, '/*koa*/'))?.entry.framework, 'koa');
     assert.equal(paths.requestPathOf(nodeAt(app, '/*hono*/'))?.entry.label, 'hono route GET /h');
     assert.equal(paths.requestPathOf(nodeAt(app, '/*map*/')), undefined);
+  });
+
+  it('finds Koa, @koa/router, Hono, Bull and Passport entries through their real types', function () {
+    const { file } = project({
+      'typed/app.ts': `
+import Router from '@koa/router';
+import Queue from 'bull';
+import { Hono } from 'hono';
+import Koa from 'koa';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import { Strategy as LocalStrategy } from 'passport-local';
+import { audit } from './audit';
+const koa = new Koa();
+const router = new Router();
+router.get('/orders/:id', async (ctx) => { /*koaRoute*/ ctx.body = await audit(String(ctx.params.id)); });
+koa.use(async (_ctx, next) => { /*koaUse*/ await next(); });
+koa.use(router.routes());
+const api = new Hono();
+api.post('/items', async (c) => { /*hono*/ return c.json({}); });
+const root = new Hono().route('/v1', api);
+const queue = new Queue<{ id: string }>('mail');
+queue.process('welcome', 2, async (job) => { /*bull*/ return job.data.id; });
+passport.deserializeUser((id: string, done: (error: unknown, user?: string) => void) => { /*deserialize*/ done(null, id); });
+passport.use(new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: 'k' }, (payload: { sub: string }, done) => { /*jwt*/ done(null, payload.sub); }));
+passport.use(new LocalStrategy((username, _password, done) => { /*local*/ done(null, username); }));
+const names = new Map<string, string>();
+names.set('x', 'y');
+export { root };
+`,
+      'typed/audit.ts': `
+export async function audit(id: string): Promise<string> {
+  /*audit*/ return id;
+}
+`,
+    });
+    const paths = new RequestPaths();
+    const app = file('typed/app.ts');
+    const label = (marker: string, name = app): string | undefined => paths.requestPathOf(nodeAt(name, marker))?.entry.label;
+    assert.equal(label('/*koaRoute*/'), 'koa route GET /orders/:id');
+    assert.equal(label('/*koaUse*/'), 'koa middleware');
+    assert.equal(label('/*hono*/'), 'hono route POST /items');
+    assert.equal(label('/*bull*/'), "Bull consumer 'welcome'");
+    assert.equal(paths.requestPathOf(nodeAt(app, '/*bull*/'))?.entry.perJob, true);
+    assert.equal(label('/*deserialize*/'), 'Passport deserializeUser');
+    assert.equal(label('/*jwt*/'), 'Passport strategy JwtStrategy (verify)');
+    assert.equal(label('/*local*/'), undefined, 'a login strategy runs per sign-in, not per request');
+    assert.equal(label('/*audit*/', file('typed/audit.ts')), 'koa route GET /orders/:id');
   });
 
   it('finds NestJS controllers, guards, interceptors, Passport strategies and the services they call', function () {

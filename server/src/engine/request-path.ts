@@ -33,7 +33,7 @@ export type EntryKind =
 
 export interface EntryPoint {
   kind: EntryKind;
-  /** 'express', 'fastify', 'koa', 'hono', 'nestjs', 'next', 'graphql', 'bullmq', 'bull', 'node-http'. */
+  /** 'express', 'fastify', 'koa', 'hono', 'nestjs', 'next', 'graphql', 'bullmq', 'bull', 'passport', 'node-http'. */
   framework: string;
   /** The function that runs per request or per job. */
   fn: FunctionLike;
@@ -87,7 +87,7 @@ const NEST_INTERFACES: Record<string, { method: string; kind: EntryKind; label: 
 };
 
 /** Cheap text test: files without any of these words cannot register an entry point. */
-const ENTRY_HINT = /\.(get|post|put|patch|delete|del|all|use|on|route|addHook|process|any)\s*\(|@(Controller|Resolver|Processor|Injectable|WebSocketGateway)\b|PassportStrategy|implements|resolvers?\b|GraphQLObjectType|new\s+Worker\b|createServer/;
+const ENTRY_HINT = /\.(get|post|put|patch|delete|del|all|use|on|route|addHook|process|any|deserializeUser)\s*\(|@(Controller|Resolver|Processor|Injectable|WebSocketGateway)\b|PassportStrategy|implements|resolvers?\b|GraphQLObjectType|new\s+Worker\b|createServer/;
 
 interface Reached {
   entry: EntryPoint;
@@ -540,7 +540,7 @@ function isEntryCallName(callee: ts.Expression): boolean {
   if (ts.isIdentifier(callee)) return callee.text === 'createServer';
   if (!ts.isPropertyAccessExpression(callee)) return false;
   const name = callee.name.text;
-  return name === 'createServer' || name === 'process' || ROUTE_METHODS.has(name);
+  return name === 'createServer' || name === 'process' || name === 'deserializeUser' || ROUTE_METHODS.has(name);
 }
 
 /** Next.js: app/**\/route.ts exports GET/POST/…; pages/api/** default export; middleware.ts. */
@@ -642,6 +642,10 @@ function callEntries(call: CallExpression): EntryPoint[] {
     return call.getArguments().flatMap((argument) => functionsOf(argument)).map((fn) => ({ kind: 'route' as const, framework: 'node-http', fn, node: call, label: 'node http server handler', perJob: false }));
   }
   if (method === 'process') return bullEntries(call, callee.getExpression());
+  if (method === 'deserializeUser' || method === 'use') {
+    const passport = passportEntries(call, callee.getExpression(), method);
+    if (passport) return passport;
+  }
   if (!ROUTE_METHODS.has(method)) return [];
   const args = call.getArguments();
   if (args.length === 0) return [];
@@ -679,6 +683,33 @@ function callEntries(call: CallExpression): EntryPoint[] {
     }
     // All function arguments before the last are middleware; the last is the handler.
     for (const fn of functionsOf(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
+  }
+  return entries;
+}
+
+/** Passport strategies whose verify callback authenticates every request (not only a login). */
+const PER_REQUEST_STRATEGIES = new Set(['passport-jwt', 'passport-http-bearer', 'passport-headerapikey', 'passport-http']);
+
+/**
+ * Passport outside NestJS: `passport.deserializeUser(fn)` restores the session's user on every request, and
+ * `passport.use(new JwtStrategy(options, verify))` runs `verify` on every request it guards. A login
+ * strategy (passport-local) runs only on sign-in. Undefined when the receiver is not Passport.
+ */
+function passportEntries(call: CallExpression, receiver: Node, method: string): EntryPoint[] | undefined {
+  const origin = originOf(receiver);
+  if (!origin || ![...origin.modules].some((module) => normalizeModule(module).replace(/^@types\//, '') === 'passport')) return undefined;
+  const args = call.getArguments();
+  if (method === 'deserializeUser') {
+    return args.flatMap((arg) => functionsOf(arg)).map((fn) => ({ kind: 'strategy' as const, framework: 'passport', fn, node: call, label: 'Passport deserializeUser', perJob: false }));
+  }
+  const entries: EntryPoint[] = [];
+  for (const arg of args) {
+    if (!Node.isNewExpression(arg)) continue;
+    const strategy = importedBinding(arg.getExpression());
+    if (!strategy || !PER_REQUEST_STRATEGIES.has(strategy.module)) continue;
+    const verify = arg.getArguments()[arg.getArguments().length - 1];
+    const name = arg.getExpression().getText();
+    for (const fn of verify ? functionsOf(verify) : []) entries.push({ kind: 'strategy', framework: 'passport', fn, node: call, label: `Passport strategy ${name} (verify)`, perJob: false });
   }
   return entries;
 }
