@@ -22,21 +22,29 @@ interface ClientKind {
   display: string;
   /** The cost of one, for the message. */
   cost: string;
+  /** The server-side limit a client per request runs into, for the message. */
+  limit: string;
 }
+
+const PG_LIMIT = 'PostgreSQL max_connections is 100 by default, and every service sharing the database gets "too many clients"';
+const MYSQL_LIMIT = 'MySQL max_connections is 151 by default, then "Too many connections" for every service sharing the database';
+const REDIS_LIMIT = 'Redis maxclients is 10,000 by default and far lower on managed plans, and every connection holds server memory';
+const MONGO_LIMIT = 'each client keeps its own pool and monitoring connections per server, and managed clusters cap the total per tier';
+const SQL_LIMIT = 'max_connections is 100 on PostgreSQL and 151 on MySQL by default, shared by every service on the database';
 
 const PG_COST = 'a TCP (often TLS) handshake, authentication and a new PostgreSQL backend process: 20–50 ms and several MB of server memory each';
 const CLIENTS: { modules: string[]; exports: string[]; construct: 'new' | 'call'; kind: ClientKind }[] = [
-  { modules: ['pg'], exports: ['Client'], construct: 'new', kind: { library: 'pg', display: 'new Client()', cost: PG_COST } },
-  { modules: ['pg'], exports: ['Pool'], construct: 'new', kind: { library: 'pg', display: 'new Pool()', cost: `a whole pool of connections, each ${PG_COST}` } },
-  { modules: ['mysql2', 'mysql'], exports: ['createConnection'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createConnection()', cost: 'a TCP handshake and MySQL authentication, and a server thread per connection' } },
-  { modules: ['mysql2', 'mysql'], exports: ['createPool'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createPool()', cost: 'a whole pool of connections (connectionLimit 10 by default), each a handshake and a server thread' } },
-  { modules: ['ioredis'], exports: ['default', 'Redis', 'Cluster'], construct: 'new', kind: { library: 'ioredis', display: 'new Redis()', cost: 'a TCP handshake, AUTH and SELECT, and a connection slot Redis holds until it is closed' } },
-  { modules: ['redis', '@redis/client'], exports: ['createClient', 'createCluster'], construct: 'call', kind: { library: 'node-redis', display: 'createClient()', cost: 'a TCP handshake, HELLO/AUTH, and a connection slot Redis holds until it is closed' } },
-  { modules: ['mongodb'], exports: ['MongoClient'], construct: 'new', kind: { library: 'mongodb', display: 'new MongoClient()', cost: 'its own connection pool (maxPoolSize 100) plus a monitoring connection per server' } },
-  { modules: ['mongoose'], exports: ['connect', 'createConnection'], construct: 'call', kind: { library: 'mongoose', display: 'mongoose.connect()', cost: 'a new connection pool (maxPoolSize 100) and server monitoring' } },
-  { modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize'], construct: 'new', kind: { library: 'sequelize', display: 'new Sequelize()', cost: 'its own connection pool (max 5 by default)' } },
-  { modules: ['knex'], exports: ['default', 'knex'], construct: 'call', kind: { library: 'knex', display: 'knex()', cost: 'its own connection pool (min 2, max 10 by default)' } },
-  { modules: ['@prisma/client'], exports: ['PrismaClient'], construct: 'new', kind: { library: 'prisma', display: 'new PrismaClient()', cost: 'a query engine and its own connection pool (num_cpus × 2 + 1 connections)' } },
+  { modules: ['pg'], exports: ['Client'], construct: 'new', kind: { library: 'pg', display: 'new Client()', cost: PG_COST, limit: PG_LIMIT } },
+  { modules: ['pg'], exports: ['Pool'], construct: 'new', kind: { library: 'pg', display: 'new Pool()', cost: `a whole pool of connections, each ${PG_COST}`, limit: PG_LIMIT } },
+  { modules: ['mysql2', 'mysql'], exports: ['createConnection'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createConnection()', cost: 'a TCP handshake and MySQL authentication, and a server thread per connection', limit: MYSQL_LIMIT } },
+  { modules: ['mysql2', 'mysql'], exports: ['createPool'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createPool()', cost: 'a whole pool of connections (connectionLimit 10 by default), each a handshake and a server thread', limit: MYSQL_LIMIT } },
+  { modules: ['ioredis'], exports: ['default', 'Redis', 'Cluster'], construct: 'new', kind: { library: 'ioredis', display: 'new Redis()', cost: 'a TCP handshake, AUTH and SELECT, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
+  { modules: ['redis', '@redis/client'], exports: ['createClient', 'createCluster'], construct: 'call', kind: { library: 'node-redis', display: 'createClient()', cost: 'a TCP handshake, HELLO/AUTH, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
+  { modules: ['mongodb'], exports: ['MongoClient'], construct: 'new', kind: { library: 'mongodb', display: 'new MongoClient()', cost: 'its own connection pool (maxPoolSize 100) plus a monitoring connection per server', limit: MONGO_LIMIT } },
+  { modules: ['mongoose'], exports: ['connect', 'createConnection'], construct: 'call', kind: { library: 'mongoose', display: 'mongoose.connect()', cost: 'a new connection pool (maxPoolSize 100) and server monitoring', limit: MONGO_LIMIT } },
+  { modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize'], construct: 'new', kind: { library: 'sequelize', display: 'new Sequelize()', cost: 'its own connection pool (max 5 by default)', limit: SQL_LIMIT } },
+  { modules: ['knex'], exports: ['default', 'knex'], construct: 'call', kind: { library: 'knex', display: 'knex()', cost: 'its own connection pool (min 2, max 10 by default)', limit: SQL_LIMIT } },
+  { modules: ['@prisma/client'], exports: ['PrismaClient'], construct: 'new', kind: { library: 'prisma', display: 'new PrismaClient()', cost: 'a query engine and its own connection pool (num_cpus × 2 + 1 connections)', limit: SQL_LIMIT } },
 ];
 
 const CLOSE_METHODS = new Set(['end', 'quit', 'disconnect', 'close', '$disconnect', 'destroy']);
@@ -130,8 +138,8 @@ function checkConstruction(context: RuleContext, created: NewExpression | CallEx
     node: created,
     message:
       `${kind.display} inside ${functionLabel(fn)} creates a client per ${perWhat}: ${kind.cost}. Concurrent ${perWhat}s each hold their own ` +
-      `connections, so a traffic spike runs into the server's limit (PostgreSQL max_connections is 100 by default, and every service sharing the database ` +
-      `gets "too many clients") while latency grows by the setup cost on every call.${where} Create one pooled client at module scope and reuse it.`,
+      `connections, so a traffic spike runs into the server's limit (${kind.limit}) while latency grows by the setup cost on every call.${where} ` +
+      'Create one pooled client at module scope and reuse it.',
     related: [
       ...(requestPath ? RequestPaths.evidence(requestPath) : []),
       ...(factoryCall ? [{ node: factoryCall, message: 'the client this factory returns is not kept' }] : []),
