@@ -227,6 +227,31 @@ plain.set('x', () => { /*map*/ });
     assert.equal(paths.requestPathOf(nodeAt(app, '/*map*/')), undefined);
   });
 
+  it('follows handlers and middleware handed to a wrapper (catchAsync, express-async-handler)', function () {
+    const { file } = project({
+      'wrapped/app.ts': `
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import asyncHandler from 'express-async-handler';
+const catchAsync = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => { /*wrapper*/ fn(req, res).catch(next); };
+const requireUser = asyncHandler(async (_req: Request, _res: Response, next: NextFunction) => { /*middleware*/ next(); });
+async function show(_req: Request, res: Response): Promise<void> { /*named*/ res.end(); }
+const app = express();
+app.get('/a', requireUser, catchAsync(async (_req, res) => { /*inline*/ res.end(); }));
+app.get('/b', asyncHandler(show));
+const later = catchAsync(async () => { /*unregistered*/ });
+export { app, later };
+`,
+    });
+    const paths = new RequestPaths();
+    const app = file('wrapped/app.ts');
+    const entry = (marker: string) => paths.requestPathOf(nodeAt(app, marker))?.entry;
+    assert.equal(entry('/*inline*/')?.label, 'express route GET /a');
+    assert.equal(entry('/*middleware*/')?.label, 'express route GET /a');
+    assert.equal(entry('/*named*/')?.label, 'express route GET /b');
+    assert.equal(entry('/*wrapper*/')?.label, 'express route GET /a', 'the function the project wrapper returns runs per request too');
+    assert.equal(entry('/*unregistered*/'), undefined, 'a wrapped function no route receives runs per nothing');
+  });
+
   it('finds Koa, @koa/router, Hono, Bull and Passport entries through their real types', function () {
     const { file } = project({
       'typed/app.ts': `

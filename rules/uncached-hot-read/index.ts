@@ -77,7 +77,9 @@ function runsBeforeHandler(requestPath: RequestPath): boolean {
   const fnArgs = args.filter((arg) => !Node.isStringLiteral(arg) && !Node.isNoSubstitutionTemplateLiteral(arg));
   if (fnArgs.length < 2) return false;
   const last = fnArgs[fnArgs.length - 1];
-  return !(last === entry.fn || last.getText() === functionName(entry.fn));
+  const isHandler = (arg: Node): boolean => arg === entry.fn || arg.getText() === functionName(entry.fn);
+  // The handler may be wrapped: `get(path, auth, catchAsync(async (req, res) => …))`.
+  return !(isHandler(last) || (Node.isCallExpression(last) && last.getArguments().some(isHandler)));
 }
 
 /** `NestJS guard AuthGuard.canActivate`, or `middleware requireUser` for a route-level middleware. */

@@ -473,12 +473,20 @@ function functionsOf(expression: Node, depth = 0): FunctionLike[] {
         const initializer = declaration.getInitializer();
         if (initializer && (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer) || Node.isArrayLiteralExpression(initializer))) {
           result.push(...functionsOf(initializer, depth + 1));
+        } else if (initializer && Node.isCallExpression(initializer)) {
+          // `const loadUser = asyncHandler(async (req, res, next) => …)`: the wrapped function runs per call.
+          result.push(...initializer.getArguments().flatMap((argument) => functionsOf(argument, depth + 1)));
         }
       }
     }
     return result;
   }
   return [];
+}
+
+/** The functions passed straight to a wrapper call: `asyncHandler(handler)`, `catchAsync(async (req, res) => …)`. */
+export function wrappedHandlers(call: CallExpression): FunctionLike[] {
+  return call.getArguments().flatMap((argument) => functionsOf(argument));
 }
 
 /** `app.use(rateLimit({ … }))`: the functions a project middleware factory returns. */
@@ -679,6 +687,9 @@ function callEntries(call: CallExpression): EntryPoint[] {
     }
     if (Node.isCallExpression(arg)) {
       for (const fn of returnedFunctions(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
+      // `catchAsync(async (req, res) => …)`, express-async-handler: a function handed to a wrapper in a route
+      // registration is what the wrapper calls per request.
+      for (const fn of wrappedHandlers(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
       continue;
     }
     // All function arguments before the last are middleware; the last is the handler.
