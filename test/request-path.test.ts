@@ -227,7 +227,7 @@ plain.set('x', () => { /*map*/ });
     assert.equal(paths.requestPathOf(nodeAt(app, '/*map*/')), undefined);
   });
 
-  it('follows handlers and middleware handed to a wrapper (catchAsync, express-async-handler)', function () {
+  it('follows handlers and middleware handed to a wrapper (catchAsync, express-async-handler), and route() chains', function () {
     const { file } = project({
       'wrapped/app.ts': `
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -238,6 +238,7 @@ async function show(_req: Request, res: Response): Promise<void> { /*named*/ res
 const app = express();
 app.get('/a', requireUser, catchAsync(async (_req, res) => { /*inline*/ res.end(); }));
 app.get('/b', asyncHandler(show));
+app.route('/c').get(async (_req, res) => { /*routeGet*/ res.end(); }).post(catchAsync(async (_req, res) => { /*routePost*/ res.end(); }));
 const later = catchAsync(async () => { /*unregistered*/ });
 export { app, later };
 `,
@@ -250,6 +251,8 @@ export { app, later };
     assert.equal(entry('/*named*/')?.label, 'express route GET /b');
     assert.equal(entry('/*wrapper*/')?.label, 'express route GET /a', 'the function the project wrapper returns runs per request too');
     assert.equal(entry('/*unregistered*/'), undefined, 'a wrapped function no route receives runs per nothing');
+    assert.equal(entry('/*routeGet*/')?.label, 'express route GET /c', "the path of route('/c') down the chain");
+    assert.equal(entry('/*routePost*/')?.label, 'express route POST /c');
   });
 
   it('finds Koa, @koa/router, Hono, Bull and Passport entries through their real types', function () {

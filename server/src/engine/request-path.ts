@@ -662,7 +662,7 @@ function callEntries(call: CallExpression): EntryPoint[] {
   const framework = frameworkOf(callee.getExpression());
   if (!framework) return [];
 
-  const routePath = args.find((arg) => Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg));
+  const routePath = args.find((arg) => Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) ?? chainedRoutePath(callee.getExpression());
   const pathText = routePath ? (routePath as Node & { getLiteralText(): string }).getLiteralText() : undefined;
   const isMiddleware = method === 'use' || method === 'addHook';
   const verb = method === 'on' && pathText ? pathText : method.toUpperCase();
@@ -723,6 +723,19 @@ function passportEntries(call: CallExpression, receiver: Node, method: string): 
     for (const fn of verify ? functionsOf(verify) : []) entries.push({ kind: 'strategy', framework: 'passport', fn, node: call, label: `Passport strategy ${name} (verify)`, perJob: false });
   }
   return entries;
+}
+
+/** The path of `router.route('/flags').get(…).post(…)`: the `route()` call down the chain. */
+function chainedRoutePath(receiver: Node): Node | undefined {
+  for (let node = receiver; Node.isCallExpression(node); ) {
+    const callee = node.getExpression();
+    if (!Node.isPropertyAccessExpression(callee)) return undefined;
+    const [first] = node.getArguments();
+    if (callee.getName() === 'route') return first && (Node.isStringLiteral(first) || Node.isNoSubstitutionTemplateLiteral(first)) ? first : undefined;
+    if (!ROUTE_METHODS.has(callee.getName())) return undefined;
+    node = callee.getExpression();
+  }
+  return undefined;
 }
 
 /** Bull: `queue.process(fn)`, `queue.process('name', 5, fn)`. */
