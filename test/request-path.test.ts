@@ -240,6 +240,12 @@ app.get('/a', requireUser, catchAsync(async (_req, res) => { /*inline*/ res.end(
 app.get('/b', asyncHandler(show));
 app.route('/c').get(async (_req, res) => { /*routeGet*/ res.end(); }).post(catchAsync(async (_req, res) => { /*routePost*/ res.end(); }));
 const later = catchAsync(async () => { /*unregistered*/ });
+async function loadOnce(): Promise<string> { /*loadOnce*/ return 'x'; }
+function preloaded(load: () => Promise<string>): RequestHandler { const ready = load(); return (_req, _res, next) => { void ready.then(() => next()); }; }
+app.use(preloaded(loadOnce));
+async function refresh(): Promise<void> { /*refresh*/ }
+const timer = setInterval(() => void refresh(), 1000);
+app.post('/stop', (_req, res) => { clearInterval(timer); res.end(); });
 export { app, later };
 `,
     });
@@ -251,6 +257,8 @@ export { app, later };
     assert.equal(entry('/*named*/')?.label, 'express route GET /b');
     assert.equal(entry('/*wrapper*/')?.label, 'express route GET /a', 'the function the project wrapper returns runs per request too');
     assert.equal(entry('/*unregistered*/'), undefined, 'a wrapped function no route receives runs per nothing');
+    assert.equal(entry('/*loadOnce*/'), undefined, 'a project factory that calls its argument at registration hands over nothing per request');
+    assert.equal(entry('/*refresh*/'), undefined, 'naming a timer in a handler does not run what the timer runs');
     assert.equal(entry('/*routeGet*/')?.label, 'express route GET /c', "the path of route('/c') down the chain");
     assert.equal(entry('/*routePost*/')?.label, 'express route POST /c');
   });

@@ -269,28 +269,36 @@ export function isOpossumBreaker(node: Node): boolean {
 /** An opossum breaker's timer runs: its options do not set `timeout: false` (opossum's default is 10 s). */
 export function breakerTimesOut(node: Node): boolean {
   if (!Node.isNewExpression(node)) return false;
-  return timerTurnedOff(node.getArguments()[1], 0) !== true;
+  return breakerTimer(node.getArguments()[1], 0) !== 'off';
 }
 
 /**
- * Whether opossum options turn the timer off, read through `const` variables and spreads (the last
- * `timeout` wins); undefined when they do not say or cannot be read, which keeps the breaker counted.
+ * What opossum options say of the timer, read through `const` variables and spreads, the last `timeout`
+ * winning: 'off' for `timeout: false`, 'silent' when they do not mention it, 'unknown' when part of them
+ * cannot be read (a spread of run-time options, a computed value), which keeps the breaker counted.
  */
-function timerTurnedOff(options: Node | undefined, depth: number): boolean | undefined {
+function breakerTimer(options: Node | undefined, depth: number): 'off' | 'on' | 'silent' | 'unknown' {
   while (options && (Node.isParenthesizedExpression(options) || Node.isAsExpression(options) || Node.isSatisfiesExpression(options))) options = options.getExpression();
-  if (!options || depth > 4) return undefined;
-  if (Node.isIdentifier(options)) return timerTurnedOff(constInitializerOf(options), depth + 1);
-  if (!Node.isObjectLiteralExpression(options)) return undefined;
-  let off: boolean | undefined;
+  if (!options) return 'silent';
+  if (depth > 4) return 'unknown';
+  if (Node.isIdentifier(options)) {
+    const initializer = constInitializerOf(options);
+    return initializer ? breakerTimer(initializer, depth + 1) : 'unknown';
+  }
+  if (!Node.isObjectLiteralExpression(options)) return 'unknown';
+  let timer: 'off' | 'on' | 'silent' | 'unknown' = 'silent';
   for (const property of options.getProperties()) {
     if (Node.isSpreadAssignment(property)) {
-      const spread = timerTurnedOff(property.getExpression(), depth + 1);
-      if (spread !== undefined) off = spread;
-    } else if ((Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property)) && property.getName() === 'timeout') {
-      off = Node.isPropertyAssignment(property) ? property.getInitializer()?.getKind() === SyntaxKind.FalseKeyword : undefined;
+      const spread = breakerTimer(property.getExpression(), depth + 1);
+      if (spread !== 'silent') timer = spread;
+    } else if (Node.isPropertyAssignment(property) && property.getName() === 'timeout') {
+      const kind = property.getInitializer()?.getKind();
+      timer = kind === SyntaxKind.FalseKeyword ? 'off' : kind === SyntaxKind.NumericLiteral ? 'on' : 'unknown';
+    } else if (!Node.isPropertyAssignment(property) && (property as { getName?(): string }).getName?.() === 'timeout') {
+      timer = 'unknown'; // shorthand `{ timeout }`, an accessor
     }
   }
-  return off;
+  return timer;
 }
 
 /** The initializer of the `const` a name refers to, also through an import. */

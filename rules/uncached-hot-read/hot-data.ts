@@ -4,6 +4,7 @@
 // authenticated principal is left alone.
 import { CallExpression, Node, SyntaxKind, TaggedTemplateExpression } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
+import { symbolOfName } from '../../server/src/engine/provenance';
 import { stringValue, decoratorName } from '../../server/src/engine/rule-kit';
 
 /**
@@ -135,7 +136,7 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
   const receiver = io.receiver ?? (Node.isPropertyAccessExpression(callee) ? callee.getExpression() : undefined);
   // `manager.find(Setting)`, `em.findOneBy(Currency, …)`: the entity class is the first argument.
   const [first] = call.getArguments();
-  if (first && Node.isIdentifier(first) && /^[A-Z]/.test(first.getText())) names.push(first.getText());
+  if (first && isClassName(first)) names.push(first.getText());
   // Filters further down the chain count as keys: `db.select().from(orders).where(eq(orders.customerId, id)).limit(1)`,
   // `collection('settings').find({ userId }).limit(20).toArray()`.
   const filters: Node[] = [];
@@ -150,10 +151,14 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
       const stepName = Node.isPropertyAccessExpression(step) ? step.getName() : undefined;
       for (const arg of node.getArguments()) {
         const literal = stringValue(arg);
-        if (Node.isIdentifier(arg) && (stepName === 'from' || stepName?.endsWith('Join'))) {
-          names.unshift(arg.getText()); // Drizzle: .from(currencies)
+        if (Node.isIdentifier(arg) && stepName === 'from') {
+          // Drizzle: .from(currencies). Joined tables are not what the read is about (`sqlSubject` judges by
+          // the first table too): one product joined to its category is one product.
+          names.unshift(arg.getText());
           tableArgument = arg;
-        } else if ((literal !== undefined && /^[A-Za-z_][\w.]*$/.test(literal)) || (Node.isIdentifier(arg) && /^[A-Z]/.test(arg.getText()))) {
+        } else if (stepName?.endsWith('Join')) {
+          continue;
+        } else if ((literal !== undefined && /^[A-Za-z_][\w.]*$/.test(literal)) || isClassName(arg)) {
           names.unshift(literal ?? arg.getText()); // db('plans'), collection('settings'), getRepository(Setting)
           namingCall = node;
         }
@@ -190,6 +195,19 @@ function modelSubject(call: CallExpression, io: IoCall): Subject | undefined {
     display: (receiverNames && !Node.isCallExpression(receiver) ? receiver : namingCall ?? tableArgument)?.getText().replace(/\s+/g, '') ?? names[names.length - 1],
     keyedByUrlParam: args.some(isUrlParam),
   };
+}
+
+/**
+ * An identifier naming an entity: a class (`getRepository(Setting)`) or a value made by a constructor or
+ * factory (`new EntitySchema(…)`, `model(…)`), not a constant such as a filter (`ROLE_CHANGES`).
+ */
+function isClassName(node: Node): boolean {
+  if (!Node.isIdentifier(node) || !/^[A-Z][a-z]/.test(node.getText())) return false;
+  return Boolean(symbolOfName(node)?.getDeclarations().some((declaration) => {
+    if (Node.isClassDeclaration(declaration)) return true;
+    const initializer = Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
+    return initializer !== undefined && (Node.isNewExpression(initializer) || Node.isCallExpression(initializer));
+  }));
 }
 
 /** `Repository<FeatureFlag>`, `Model<ISetting>`: the entity type names the table when the variable does not. */

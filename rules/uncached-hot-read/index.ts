@@ -2,7 +2,7 @@
 // flags, lookup tables, the tenant, the authenticated user re-loaded by a guard — with no cache in front.
 // Every request pays a round trip and a pooled connection for an answer that changed minutes ago, if at all.
 import { CallExpression, Node, TaggedTemplateExpression } from 'ts-morph';
-import { RequestPaths, type EntryPoint, type RequestPath } from '../../server/src/engine/request-path';
+import { registersFunction, RequestPaths, type EntryPoint, type RequestPath } from '../../server/src/engine/request-path';
 import { callsIn } from '../../server/src/engine/rule-kit';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
 import { isInLoop, isInTransaction, uncachedPathOf } from './cached';
@@ -76,10 +76,8 @@ function runsBeforeHandler(requestPath: RequestPath): boolean {
   const args = entry.node.getArguments();
   const fnArgs = args.filter((arg) => !Node.isStringLiteral(arg) && !Node.isNoSubstitutionTemplateLiteral(arg));
   if (fnArgs.length < 2) return false;
-  const last = fnArgs[fnArgs.length - 1];
-  const isHandler = (arg: Node): boolean => arg === entry.fn || arg.getText() === functionName(entry.fn);
-  // The handler may be wrapped: `get(path, auth, catchAsync(async (req, res) => …))`.
-  return !(isHandler(last) || (Node.isCallExpression(last) && last.getArguments().some(isHandler)));
+  // The handler may be wrapped: `get(path, auth, catchAsync(async (req, res) => …))`, `get(path, auth, getProfile)`.
+  return !registersFunction(fnArgs[fnArgs.length - 1], entry.fn);
 }
 
 /** `NestJS guard AuthGuard.canActivate`, or `middleware requireUser` for a route-level middleware. */

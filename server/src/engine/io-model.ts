@@ -284,8 +284,9 @@ export const IO_CLIENTS: IoClientSpec[] = [
     receiverTypes: ['Collection', 'Db', 'FindCursor', 'AggregationCursor'],
     methods: {
       ...methods(['findOne', 'countDocuments', 'estimatedDocumentCount', 'distinct'], read('document')),
-      // find() and aggregate() only build a cursor; reading it is the round trip (`find(q).sort(s).toArray()`).
-      ...methods(['toArray', 'next', 'tryNext', 'hasNext'], read('document', { batched: true })),
+      // find() and aggregate() only build a cursor; reading it all is the query (`find(q).sort(s).toArray()`).
+      // next()/hasNext() step through one cursor's batches: a walk, not a query per call.
+      ...methods(['toArray'], read('document', { batched: true })),
       ...methods(['insertOne', 'updateOne', 'deleteOne', 'replaceOne', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace'], write('document')),
       ...methods(['insertMany', 'updateMany', 'deleteMany', 'bulkWrite'], write('document', { batched: true })),
     },

@@ -9,7 +9,7 @@
 // edited file and its importers are read again (entry points, calls out of their functions); the walk
 // over the cached edges is redone.
 import * as path from 'node:path';
-import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
+import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts, VariableDeclarationKind } from 'ts-morph';
 import { importedBinding } from './io-resolver';
 import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
@@ -473,9 +473,6 @@ function functionsOf(expression: Node, depth = 0): FunctionLike[] {
         const initializer = declaration.getInitializer();
         if (initializer && (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer) || Node.isArrayLiteralExpression(initializer))) {
           result.push(...functionsOf(initializer, depth + 1));
-        } else if (initializer && Node.isCallExpression(initializer)) {
-          // `const loadUser = asyncHandler(async (req, res, next) => …)`: the wrapped function runs per call.
-          result.push(...initializer.getArguments().flatMap((argument) => functionsOf(argument, depth + 1)));
         }
       }
     }
@@ -484,9 +481,58 @@ function functionsOf(expression: Node, depth = 0): FunctionLike[] {
   return [];
 }
 
-/** The functions passed straight to a wrapper call: `asyncHandler(handler)`, `catchAsync(async (req, res) => …)`. */
-export function wrappedHandlers(call: CallExpression): FunctionLike[] {
-  return call.getArguments().flatMap((argument) => functionsOf(argument));
+/**
+ * The functions a wrapper in a route registration calls per request: `asyncHandler(handler)`,
+ * `catchAsync(async (req, res) => …)`, also through a const (`const loadUser = asyncHandler(…)`). A
+ * library wrapper calls what it is handed; a project wrapper only the parameters the function it returns
+ * calls (`preloaded(load)` that runs `load()` once at registration hands over nothing per request).
+ */
+export function wrappedHandlers(registered: Node): FunctionLike[] {
+  const call = wrapperCallOf(registered);
+  if (!call) return [];
+  const args = call.getArguments();
+  const factories = resolveCallees(call);
+  if (factories.length === 0) return args.flatMap((argument) => functionsOf(argument));
+  const result: FunctionLike[] = [];
+  for (const factory of factories) {
+    const called = calledNamesIn(returnedFunctions(call));
+    const parameters = Node.isFunctionLikeDeclaration(factory) ? factory.getParameters() : [];
+    parameters.forEach((parameter, index) => {
+      if (args[index] && Node.isIdentifier(parameter.getNameNode()) && called.has(parameter.getName())) result.push(...functionsOf(args[index]));
+    });
+  }
+  return result;
+}
+
+/** Whether a registration argument is `fn` itself or a wrapper around it: `show`, `asyncHandler(show)`, `getProfile` (`= asyncHandler(…)`). */
+export function registersFunction(registered: Node, fn: FunctionLike): boolean {
+  const isFn = (node: Node): boolean => node === fn || functionsOf(node).includes(fn);
+  if (isFn(registered)) return true;
+  const call = wrapperCallOf(registered);
+  return Boolean(call && call.getArguments().some(isFn));
+}
+
+/** The wrapper call a registration argument is: the call itself, or the call a `const` it names is set to. */
+function wrapperCallOf(registered: Node): CallExpression | undefined {
+  if (Node.isCallExpression(registered)) return registered;
+  if (!Node.isIdentifier(registered)) return undefined;
+  const declaration = symbolOfName(registered)?.getDeclarations()[0];
+  if (!declaration || !Node.isVariableDeclaration(declaration) || isLibraryFile(declaration.getSourceFile())) return undefined;
+  if (declaration.getVariableStatement()?.getDeclarationKind() !== VariableDeclarationKind.Const) return undefined;
+  const initializer = declaration.getInitializer();
+  return initializer && Node.isCallExpression(initializer) ? initializer : undefined;
+}
+
+/** Names called directly in these functions' bodies: `handler(req, res, next)`. */
+function calledNamesIn(functions: FunctionLike[]): Set<string> {
+  const names = new Set<string>();
+  for (const fn of functions) {
+    for (const call of fn.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+      const callee = call.getExpression();
+      if (Node.isIdentifier(callee)) names.add(callee.getText());
+    }
+  }
+  return names;
 }
 
 /** `app.use(rateLimit({ … }))`: the functions a project middleware factory returns. */
@@ -694,6 +740,7 @@ function callEntries(call: CallExpression): EntryPoint[] {
     }
     // All function arguments before the last are middleware; the last is the handler.
     for (const fn of functionsOf(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
+    if (Node.isIdentifier(arg)) for (const fn of wrappedHandlers(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
   }
   return entries;
 }
@@ -714,7 +761,14 @@ function passportEntries(call: CallExpression, receiver: Node, method: string): 
     return args.flatMap((arg) => functionsOf(arg)).map((fn) => ({ kind: 'strategy' as const, framework: 'passport', fn, node: call, label: 'Passport deserializeUser', perJob: false }));
   }
   const entries: EntryPoint[] = [];
-  for (const arg of args) {
+  for (const argument of args) {
+    // Inline, or held in a const: `const jwt = new JwtStrategy(options, verify); passport.use(jwt)`.
+    let arg: Node = argument;
+    if (Node.isIdentifier(arg)) {
+      const declaration = symbolOfName(arg)?.getDeclarations()[0];
+      const initializer = declaration && Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
+      if (initializer) arg = initializer;
+    }
     if (!Node.isNewExpression(arg)) continue;
     const strategy = importedBinding(arg.getExpression());
     if (!strategy || !PER_REQUEST_STRATEGIES.has(strategy.module)) continue;

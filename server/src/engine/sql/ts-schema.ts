@@ -174,8 +174,13 @@ class PrimaryKey {
     this.first ??= at;
   }
 
-  addTo(context: FileContext, table: CatalogTable, tableName: string): void {
+  addTo(context: FileContext, table: CatalogTable, tableName: string, implicitId?: ts.Node): void {
     if (this.first) addIndex(context, table, this.columns, { name: `${tableName}_pkey`, unique: true }, this.first);
+    else if (implicitId) {
+      // Sequelize adds `id` (an auto-increment primary key) to a model that declares no primary key.
+      table.columns.add('id');
+      addIndex(context, table, ['id'], { name: `${tableName}_pkey`, unique: true }, implicitId);
+    }
   }
 }
 
@@ -298,7 +303,7 @@ function applySequelizeModel(context: FileContext, node: ts.ClassDeclaration): v
       else addIndex(context, table, [column], { unique }, member);
     }
   }
-  primary.addTo(context, table, tableName);
+  primary.addTo(context, table, tableName, node);
   for (const [name, index] of namedIndexes) addIndex(context, table, index.columns, { name, unique: index.unique }, index.at);
   const indexes = property(options, 'indexes');
   if (indexes && ts.isArrayLiteralExpression(indexes)) {
