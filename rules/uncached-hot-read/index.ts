@@ -47,8 +47,11 @@ function report(context: RuleContext, read: CallExpression | TaggedTemplateExpre
   const what = `${hot.noun === 'query' ? 'Reading' : 'Fetching'} ${hot.target}`;
   let message: string;
   if (hot.category === 'principal') {
+    const step = authStep(requestPath);
+    // The chain says more than the step only when the read sits below it (a guard → a service).
+    const via = chain === step ? '' : ` (${chain})`;
     message =
-      `Re-loading ${hot.target} in ${authStep(requestPath)} runs on every authenticated request with no cache in front (${chain}): ` +
+      `Re-loading ${hot.target} in ${step} runs on every authenticated request with no cache in front${via}: ` +
       `2,000 req/s ⇒ 2,000 ${plural}/s for the same few records, since a user's requests come in bursts and the record rarely changes between them. ` +
       `A short-TTL cache keyed by the user id (10 s), invalidated on role change or deactivation, removes most of them.`;
   } else if (hot.category === 'tenant') {
