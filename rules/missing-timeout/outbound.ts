@@ -1,11 +1,11 @@
 // Outbound HTTP calls as missing-timeout and missing-circuit-breaker see them: which argument holds the
 // options, which option names bound the call, and whether the call sits inside a declared wrapper.
 import * as path from 'node:path';
-import { CallExpression, Node, Project, SyntaxKind, ts, VariableDeclarationKind } from 'ts-morph';
+import { CallExpression, Node, Project, SyntaxKind, ts } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { importedBinding, wrapperMatches } from '../../server/src/engine/io-resolver';
 import type { WrapperDeclaration } from '../../server/src/engine/config';
-import { symbolOfName } from '../../server/src/engine/provenance';
+import { constInitializerOf, symbolOfName } from '../../server/src/engine/provenance';
 import { enclosingFunction, type FunctionLike } from '../../server/src/engine/summaries';
 import { wrapCompilerNode } from '../../server/src/engine/rule-kit';
 import { byFileName, filesMentioning, identifiersNamed, isProjectTree, rawSymbolOf, TreeIndex } from '../../server/src/engine/project-index';
@@ -301,11 +301,6 @@ function breakerTimer(options: Node | undefined, depth: number): 'off' | 'on' | 
   return timer;
 }
 
-/** The initializer of the `const` a name refers to, also through an import. */
-function constInitializerOf(name: Node): Node | undefined {
-  const declaration = symbolOfName(name)?.getDeclarations().find(Node.isVariableDeclaration);
-  return declaration && declaration.getVariableStatement()?.getDeclarationKind() === VariableDeclarationKind.Const ? declaration.getInitializer() : undefined;
-}
 
 /** `policy.execute(() => …)` where the policy comes from cockatiel. */
 export function isCockatielExecute(node: Node, wanted: 'circuitBreaker' | 'timeout'): boolean {

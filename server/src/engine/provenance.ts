@@ -1,6 +1,6 @@
 // Where does a value come from? Asked of the type checker first; when the library's types do not
 // resolve (no node_modules, plain JS), the import declarations the value flows from answer instead.
-import { ImportDeclaration, Node, Type, Symbol as MorphSymbol, SyntaxKind, ts } from 'ts-morph';
+import { ImportDeclaration, Node, Type, Symbol as MorphSymbol, SyntaxKind, ts, VariableDeclarationKind } from 'ts-morph';
 import { MODULE_ALIASES } from './io-model';
 
 export interface Origin {
@@ -127,6 +127,12 @@ export function constructedClassType(node: Node): Type | undefined {
 /** What a name, or the name of `a.b`, means, through an import: the ts-morph twin of project-index's `rawSymbolOf`. */
 export function symbolOfName(node: Node): MorphSymbol | undefined {
   return throughAlias((Node.isPropertyAccessExpression(node) ? node.getNameNode() : node).getSymbol());
+}
+
+/** The initializer of the `const` a name refers to, also through an import. */
+export function constInitializerOf(name: Node): Node | undefined {
+  const declaration = symbolOfName(name)?.getDeclarations().find(Node.isVariableDeclaration);
+  return declaration && declaration.getVariableStatement()?.getDeclarationKind() === VariableDeclarationKind.Const ? declaration.getInitializer() : undefined;
 }
 
 /** The symbol an import alias stands for; any other symbol as it is. */

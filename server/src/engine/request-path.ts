@@ -9,9 +9,9 @@
 // edited file and its importers are read again (entry points, calls out of their functions); the walk
 // over the cached edges is redone.
 import * as path from 'node:path';
-import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts, VariableDeclarationKind } from 'ts-morph';
+import { CallExpression, ClassDeclaration, Decorator, NewExpression, Node, Project, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from './io-resolver';
-import { importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
+import { constInitializerOf, importOrigin, normalizeModule, originOf, packageOfFile, symbolOfName, throughAlias, type Origin } from './provenance';
 import { IO_CLIENTS, IO_FUNCTIONS } from './io-model';
 import { outsideBudget } from './budget';
 import { fileNodesIn, RawKind, wrapCompilerNode } from './rule-kit';
@@ -494,8 +494,8 @@ export function wrappedHandlers(registered: Node): FunctionLike[] {
   const factories = resolveCallees(call);
   if (factories.length === 0) return args.flatMap((argument) => functionsOf(argument));
   const result: FunctionLike[] = [];
+  const called = calledNamesIn(returnedFunctions(call));
   for (const factory of factories) {
-    const called = calledNamesIn(returnedFunctions(call));
     const parameters = Node.isFunctionLikeDeclaration(factory) ? factory.getParameters() : [];
     parameters.forEach((parameter, index) => {
       if (args[index] && Node.isIdentifier(parameter.getNameNode()) && called.has(parameter.getName())) result.push(...functionsOf(args[index]));
@@ -516,11 +516,8 @@ export function registersFunction(registered: Node, fn: FunctionLike): boolean {
 function wrapperCallOf(registered: Node): CallExpression | undefined {
   if (Node.isCallExpression(registered)) return registered;
   if (!Node.isIdentifier(registered)) return undefined;
-  const declaration = symbolOfName(registered)?.getDeclarations()[0];
-  if (!declaration || !Node.isVariableDeclaration(declaration) || isLibraryFile(declaration.getSourceFile())) return undefined;
-  if (declaration.getVariableStatement()?.getDeclarationKind() !== VariableDeclarationKind.Const) return undefined;
-  const initializer = declaration.getInitializer();
-  return initializer && Node.isCallExpression(initializer) ? initializer : undefined;
+  const initializer = constInitializerOf(registered);
+  return initializer && Node.isCallExpression(initializer) && !isLibraryFile(initializer.getSourceFile()) ? initializer : undefined;
 }
 
 /** Names called directly in these functions' bodies: `handler(req, res, next)`. */
