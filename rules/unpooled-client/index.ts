@@ -250,12 +250,16 @@ function references(identifier: Identifier): Node[] {
     .filter((candidate) => candidate === identifier || (candidate.getText() === name && candidate.getSymbol() === symbol));
 }
 
-/** `client.end()`, `redis.quit()`, `prisma.$disconnect()` on the same variable, inside the same function. */
+/**
+ * `client.end()`, `redis.quit()`, `prisma.$disconnect()` on the same variable, in the function's own code. A
+ * close in a callback (`app.addHook('onClose', …)`, `process.once('SIGTERM', …)`) runs at shutdown, not
+ * at the end of the call.
+ */
 function closeCalls(variable: VariableDeclaration, fn: FunctionLike): CallExpression[] {
   const name = variable.getName();
   return fn.getDescendantsOfKind(SyntaxKind.CallExpression).filter((call) => {
     const callee = call.getExpression();
-    return Node.isPropertyAccessExpression(callee) && CLOSE_METHODS.has(callee.getName()) && callee.getExpression().getText() === name;
+    return Node.isPropertyAccessExpression(callee) && CLOSE_METHODS.has(callee.getName()) && callee.getExpression().getText() === name && enclosingFunction(call) === fn;
   });
 }
 
@@ -312,7 +316,7 @@ function hoistFix(context: RuleContext, created: NewExpression | CallExpression,
   if (!usesOnlyModuleScope(created)) return [];
   const sourceFile = context.sourceFile;
   const file = context.filePath;
-  const anchor = moduleInsertionPoint(sourceFile);
+  const anchor = moduleInsertionPoint(sourceFile, created);
   const name = variable.getName();
   const ms = context.config.defaultTimeoutMs;
   const edits: TextEdit[] = [];
@@ -411,10 +415,26 @@ function removal(sourceFile: SourceFile, statement: Node): TextEdit {
   return { file: sourceFile.getFilePath(), start, end, newText: '' };
 }
 
-/** After the last import. */
-function moduleInsertionPoint(sourceFile: SourceFile): number {
+/**
+ * After the last import, and after every module-level statement declaring a name the construction reads:
+ * `new Redis(redisOptions)` placed above `const redisOptions` would read it before its declaration.
+ */
+function moduleInsertionPoint(sourceFile: SourceFile, created: Node): number {
   const imports = sourceFile.getImportDeclarations();
-  return imports.length ? imports[imports.length - 1].getEnd() : 0;
+  let anchor = imports.length ? imports[imports.length - 1].getEnd() : 0;
+  const fn = enclosingFunction(created) ?? created;
+  for (const identifier of created.getDescendantsOfKind(SyntaxKind.Identifier)) {
+    for (const declaration of identifier.getSymbol()?.getDeclarations() ?? []) {
+      // Property names and the function's own code: not module-level declarations.
+      if (declaration.getSourceFile() !== sourceFile || (declaration.getPos() >= fn.getPos() && declaration.getEnd() <= fn.getEnd())) continue;
+      let statement: Node = declaration;
+      while (statement.getParent() && !Node.isSourceFile(statement.getParent())) statement = statement.getParentOrThrow();
+      // Imports and function declarations are bound before any code runs.
+      if (Node.isImportDeclaration(statement) || Node.isFunctionDeclaration(statement)) continue;
+      anchor = Math.max(anchor, statement.getEnd());
+    }
+  }
+  return anchor;
 }
 
 /** The local name of pg's Pool, adding it to the `import { Client } from 'pg'` when needed. */
