@@ -58,6 +58,8 @@ const MAX_FUNCTIONS = 20000;
 
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all', 'any', 'use', 'on', 'addHook', 'route', 'search']);
 const FASTIFY_ROUTE_HOOKS = ['handler', 'preHandler', 'onRequest', 'preValidation', 'preParsing', 'preSerialization', 'onSend', 'onResponse', 'errorHandler'];
+/** Fastify hooks that run once per application, not per request. */
+const FASTIFY_APPLICATION_HOOKS = new Set(['onReady', 'onListen', 'onClose', 'preClose', 'onRoute', 'onRegister']);
 const NEXT_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 /** Packages that declare a router or app type, by framework. `@types/` prefixes are stripped first. */
@@ -702,6 +704,11 @@ function callEntries(call: CallExpression): EntryPoint[] {
   if (args.length === 0) return [];
   // Only calls that hand over a function can register one; skip `app.get('env')` before any type query.
   if (!args.some((arg) => !Node.isStringLiteral(arg) && !Node.isNoSubstitutionTemplateLiteral(arg) && !Node.isNumericLiteral(arg))) return [];
+  // Fastify's application hooks run at start-up or shutdown; an emitter's `on('mount')` is no route (Hono's
+  // `app.on('PURGE', path, h)` names a verb).
+  const first = Node.isStringLiteral(args[0]) ? args[0].getLiteralText() : undefined;
+  if (method === 'addHook' && first && FASTIFY_APPLICATION_HOOKS.has(first)) return [];
+  if (method === 'on' && first && !/^[A-Z]+$/.test(first)) return [];
   const framework = frameworkOf(callee.getExpression());
   if (!framework) return [];
 
