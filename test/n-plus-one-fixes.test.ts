@@ -73,11 +73,13 @@ describe('n-plus-one quick-fixes', function () {
       ['helpers.ts', 'getProduct(line.productId)', 'suggestion', 'a helper: DataLoader'],
       ['http-per-item.ts', 'axios.get<Quote>', 'suggestion', 'HTTP: DataLoader keyed by URL'],
       ['http-per-item.ts', 'await fetch(', 'none', 'a Response body cannot be shared between repeated keys'],
-      ['graphql-resolvers.ts', 'prisma.user.findUnique', 'suggestion', 'a per-request loader with a set-based batch function'],
+      ['graphql-resolvers.ts', 'prisma.user.findFirst', 'suggestion', 'a per-request loader with a set-based batch function'],
       ['graphql-http-resolvers.ts', 'axios.get', 'suggestion', 'a per-request loader; the resolver gains a context parameter'],
       ['unsafe-rewrites.ts', "WHERE id = $1', [order.customerId]", 'suggestion', 'behind an if: batching reads keys the loop skips'],
       ['unsafe-rewrites.ts', 'redis.get(', 'suggestion', 'the loop writes what it reads'],
       ['unsafe-rewrites.ts', '[customerId]', 'fix', 'the key alias is followed and the collection named once'],
+      ['unsafe-rewrites.ts', 'LIMIT 1', 'none', 'a LIMIT per key would cut the whole batch'],
+      ['unsafe-rewrites.ts', 'SELECT name, id FROM customers', 'none', 'no statement to go before inside an if without braces'],
     ];
     for (const [file, text, kind, why] of expected) {
       assert.equal(kinds(file)[lineOf(file, text)], kind, `${file}: ${text}${why ? ` (${why})` : ''}`);

@@ -22,6 +22,8 @@ export function anchorOf(site: NPlusOneSite): Anchor | undefined {
     if (!parent) return undefined;
     if ((Node.isBlock(parent) || Node.isSourceFile(parent) || Node.isCaseClause(parent) || Node.isDefaultClause(parent)) && Node.isStatement(node)) break;
     if (isFunctionLike(parent)) return undefined; // `items.map(...)` as an arrow's expression body: no statement to go before
+    // `if (orders) for (…) {…}` without braces: code put before the `if` would run when the condition is false.
+    if (Node.isStatement(node) && (Node.isIfStatement(parent) || Node.isIterationStatement(parent) || Node.isWithStatement(parent))) return undefined;
     node = parent;
   }
   const fn = enclosingFunction(node);
@@ -161,17 +163,21 @@ export interface Keys {
 export function keysFor(site: NPlusOneSite, params: string, key: Node, anchor: Anchor): Keys | undefined {
   const collection = site.collection;
   if (!collection) return undefined;
-  const isArray = isArrayLike(collection);
+  let isArray = isArrayLike(collection);
   if (!isArray && site.kind !== 'for-of') return undefined; // callbacks of Map/Set forEach get (value, key): not what Array.from passes
   let text = collection.getText();
   let prelude = '';
   const edits: Keys['edits'] = [];
-  if (!isStableCollection(collection)) {
+  // An iterator (`cart.entries()`, a generator) is read once: reading its keys first would leave the loop
+  // nothing to walk, so it is collected into an array the keys and the loop both read.
+  const isIterator = !isArray && collection.getType().getProperty('next') !== undefined;
+  if (!isStableCollection(collection) || isIterator) {
     const item = site.item && Node.isIdentifier(site.item) ? site.item.getText() : undefined;
     const name = freshLocal(anchor.statement, item && !item.endsWith('s') ? `${item}s` : 'items');
-    prelude = `const ${name} = ${text};\n${anchor.indent}`;
+    prelude = `const ${name} = ${isIterator ? `Array.from(${text})` : text};\n${anchor.indent}`;
     edits.push({ start: collection.getStart(), end: collection.getEnd(), newText: name });
     text = name;
+    if (isIterator) isArray = true;
   }
   // The key is the item itself: the collection is already the key list.
   if (isArray && params === key.getText() && Node.isIdentifier(key)) return { text, prelude, edits };

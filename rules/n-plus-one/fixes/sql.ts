@@ -19,6 +19,9 @@ interface Lookup {
 export function parseLookup(sql: string, placeholder: '$1' | '?'): Lookup | undefined {
   const match = LOOKUP.exec(sql);
   if (!match?.groups || match.groups.placeholder !== placeholder) return undefined;
+  // `… ORDER BY created_at DESC LIMIT 1` per key is a top-1 per key: under `= ANY($1)` the LIMIT would cut
+  // the whole batch to one row.
+  if (match.groups.order && /\b(limit|offset|fetch)\b/i.test(match.groups.order)) return undefined;
   const column = unquote(match.groups.column);
   const columns = match.groups.columns.split(',').map((c) => c.trim());
   const selectsKey = columns.some((c) => c === '*' || (/^([a-z_]\w*|"[^"]+")$/i.test(c) && unquote(c) === column));
