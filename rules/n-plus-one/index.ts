@@ -71,6 +71,7 @@ const rule: Rule = {
       if (isQuietLoop(shape, call)) continue;
       const path = perItemIo(call, context, reportWrites);
       if (!path) continue;
+      if (batchedByPrisma(shape, call, path)) continue;
       if (insideReportedCall(call, reported)) continue;
       reported.add(call);
       const site: NPlusOneSite = {
@@ -607,6 +608,46 @@ function dataLoaderBatchFunction(loop: Node): Node | undefined {
     if (Node.isFunctionDeclaration(parent) || Node.isMethodDeclaration(parent) || Node.isClassDeclaration(parent)) return undefined;
   }
   return undefined;
+}
+
+/**
+ * Prisma's client merges `findUnique` calls issued in the same tick, with the same where shape of scalar
+ * equalities, into one `IN` query. Issued at once (a `Promise.all` map, async callbacks, a GraphQL field
+ * resolver) before the callback awaits anything, they are one round trip, not N. Sequential loops are not
+ * merged, nor `findFirst`, nor a compound unique key.
+ */
+function batchedByPrisma(shape: LoopShape, call: CallExpression | TaggedTemplateExpression, path: IoPath): boolean {
+  if (path.io.library !== 'prisma' || path.io.method !== 'findUnique' || path.via.length > 0 || !Node.isCallExpression(call)) return false;
+  const callback = shape.callback;
+  if (!callback || !(shape.kind === 'concurrent-map' || shape.kind === 'field-resolver' || isAsyncCallback(shape as NPlusOneSite))) return false;
+  if (awaitsBefore(call, callback)) return false;
+  const [options] = call.getArguments();
+  const where = options && Node.isObjectLiteralExpression(options) ? options.getProperty('where') : undefined;
+  const filter = where && Node.isPropertyAssignment(where) ? where.getInitializer() : undefined;
+  if (!filter || !Node.isObjectLiteralExpression(filter) || filter.getProperties().length === 0) return false;
+  return filter.getProperties().every((property) => Node.isShorthandPropertyAssignment(property) || (Node.isPropertyAssignment(property) && isScalarEquality(property.getInitializer())));
+}
+
+/** `id: x` or `id: { equals: x }`; not a nested filter (`{ in }`, `{ gt }`) or a compound key's object. */
+function isScalarEquality(value: Node | undefined): boolean {
+  if (!value || Node.isArrayLiteralExpression(value)) return false;
+  if (!Node.isObjectLiteralExpression(value)) return true;
+  const [only, ...rest] = value.getProperties();
+  return rest.length === 0 && Boolean(only) && Node.isPropertyAssignment(only) && only.getName() === 'equals';
+}
+
+/** Whether the callback awaits something before the call is issued (its own code, not nested functions). */
+function awaitsBefore(call: Node, callback: Node): boolean {
+  const start = call.getStart();
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || node.pos >= start) return;
+    if (node !== callback.compilerNode && ts.isFunctionLike(node)) return;
+    if ((node.kind === RawKind.AwaitExpression || node.kind === RawKind.ForOfStatement && (node as ts.ForOfStatement).awaitModifier) && node.end <= start) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(callback.compilerNode);
+  return found;
 }
 
 /** `items.forEach(async (item) => …)`: nothing awaits the callbacks, so every call starts at once. */

@@ -37,6 +37,11 @@ export interface IoClientSpec {
   thenableBuilder?: IoMethod;
   /** Receivers of these types only queue commands (pipelines, MULTI); their calls are not I/O. */
   queues?: boolean;
+  /**
+   * A call builds a query that runs only when awaited or then-ed (`knex.raw()`, a postgres.js `sql` piece,
+   * Drizzle's `db.execute()`): built into an array or another query, it sends nothing.
+   */
+  lazy?: boolean;
 }
 
 export interface IoGlobalSpec {
@@ -196,12 +201,14 @@ export const IO_CLIENTS: IoClientSpec[] = [
     methods: { raw: other('sql', { command: 'dynamic' }) },
     callable: undefined,
     thenableBuilder: other('sql'),
+    lazy: true,
   },
   {
     library: 'drizzle',
     modules: ['drizzle-orm'],
     methods: { execute: other('sql', { command: 'dynamic' }) },
     thenableBuilder: other('sql'),
+    lazy: true,
   },
   {
     // Slonik runs its `sql` tag's queries through the pool's (or a connection's) query methods.
@@ -214,6 +221,7 @@ export const IO_CLIENTS: IoClientSpec[] = [
     modules: ['postgres'],
     methods: { unsafe: other('sql', { command: 'dynamic' }) },
     callable: other('sql', { command: 'dynamic' }),
+    lazy: true,
   },
   // ORMs
   {

@@ -136,6 +136,7 @@ export class IoResolver {
     if (!origin) return undefined;
     const spec = this.matchClient(origin, receiver, name);
     if (!spec || spec.queues) return undefined;
+    if (spec.lazy && !isConsumedAsPromise(call.compilerNode)) return undefined;
     const method = spec.methods[name];
     return this.toIoCall(call, spec.library, method, name, origin.via, receiver);
   }
@@ -237,6 +238,8 @@ export class IoResolver {
     const modules = new Set([...origin.modules].map(normalizeModule));
     for (const spec of IO_CLIENTS) {
       if (spec.callable && spec.callable.kind === 'sql' && spec.modules.some((m) => modules.has(normalizeModule(m)))) {
+        // A postgres.js piece pushed into a list or nested in another query sends nothing of its own.
+        if (spec.lazy && !isConsumedAsPromise(node.compilerNode)) return undefined;
         return this.toIoCall(node, spec.library, spec.callable, tag.getText(), origin.via);
       }
     }
@@ -254,8 +257,11 @@ export class IoResolver {
     if (Node.isPropertyAccessExpression(callee) && BUILDER_NON_EXECUTING.has(callee.getName())) return undefined;
     const root = chainRoot(call);
     if (root === call) {
-      // `knex('users')` alone: the callee is the client.
+      // `knex('users')` alone: the callee is the client. Drizzle's `eq(…)` or `and(…)` builds a condition,
+      // no query: what the call returns must be a thenable.
       if (!Node.isIdentifier(callee)) return undefined;
+      const type = call.getType();
+      if (!type.isAny() && !type.getProperty('then')) return undefined;
     }
     const origin = originOf(root === call ? callee : root);
     if (!origin) return undefined;
@@ -447,13 +453,50 @@ export function isConsumedAsPromise(call: ts.Node): boolean {
   }
   if (!parent) return false;
   if (ts.isAwaitExpression(parent) || ts.isReturnStatement(parent) || ts.isYieldExpression(parent)) return true;
-  if (ts.isArrowFunction(parent) && parent.body === node) return true;
+  if (ts.isArrowFunction(parent) && parent.body === node) return arrowResultIsConsumed(parent);
   if (ts.isPropertyAccessExpression(parent) && ['then', 'catch', 'finally'].includes(parent.name.text)) return true;
   if (ts.isArrayLiteralExpression(parent)) return isInPromiseCombinator(parent);
+  if (ts.isCallExpression(parent) && parent.arguments.includes(node as ts.Expression)) return isPromiseCombinator(parent);
   return false;
+}
+
+/**
+ * What an arrow returns is awaited by whoever calls it (`.then(() => q)`, `retry(() => q)`), but not by
+ * `forEach`, and `items.map((i) => q)` only when the mapped list goes to `Promise.all` (directly or
+ * through a `const`): `or(...names.map((n) => eq(users.name, n)))` builds conditions, no queries.
+ */
+function arrowResultIsConsumed(arrow: ts.ArrowFunction): boolean {
+  const call = arrow.parent;
+  if (!call || !ts.isCallExpression(call) || !call.arguments.includes(arrow) || !ts.isPropertyAccessExpression(call.expression)) return true;
+  const method = call.expression.name.text;
+  if (method === 'forEach') return false;
+  if (method !== 'map' && method !== 'flatMap') return true;
+  if (isConsumedAsPromise(call)) return true;
+  const declaration = call.parent;
+  if (!declaration || !ts.isVariableDeclaration(declaration) || declaration.initializer !== call || !ts.isIdentifier(declaration.name)) return false;
+  const name = declaration.name.text;
+  const scope = enclosingScope(declaration);
+  let collected = false;
+  const visit = (node: ts.Node): void => {
+    if (collected) return;
+    if (ts.isCallExpression(node) && isPromiseCombinator(node) && node.arguments.some((argument) => ts.isIdentifier(argument) && argument.text === name)) collected = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(scope);
+  return collected;
+}
+
+function enclosingScope(node: ts.Node): ts.Node {
+  for (let current = node.parent; current; current = current.parent) if (ts.isFunctionLike(current) || ts.isSourceFile(current)) return current;
+  return node.getSourceFile();
+}
+
+function isPromiseCombinator(call: ts.CallExpression): boolean {
+  const callee = call.expression;
+  return ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Promise' && ['all', 'allSettled', 'race', 'any'].includes(callee.name.text);
 }
 
 function isInPromiseCombinator(node: ts.Node): boolean {
   const call = node.parent;
-  return Boolean(call && ts.isCallExpression(call) && /^Promise\.(all|allSettled|race|any)$/.test(call.expression.getText()));
+  return Boolean(call && ts.isCallExpression(call) && isPromiseCombinator(call));
 }
