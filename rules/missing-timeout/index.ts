@@ -1,10 +1,12 @@
 // missing-timeout: outbound calls and clients that can wait on a dependency for as long as it likes.
 // A hung dependency then holds the caller's socket, request and memory; under load those pile up until
 // the process runs out of sockets, memory or patience, and the outage spreads upstream.
-import { CallExpression, NewExpression, Node, ObjectLiteralExpression, SyntaxKind } from 'ts-morph';
+import { CallExpression, NewExpression, Node, ObjectLiteralExpression, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from '../../server/src/engine/io-resolver';
+import { filesMentioning, identifiersNamed } from '../../server/src/engine/project-index';
+import { constInitializerOf } from '../../server/src/engine/provenance';
 import { RequestPaths } from '../../server/src/engine/request-path';
-import { fileNodesIn, indentOf, RawKind } from '../../server/src/engine/rule-kit';
+import { fileNodesIn, indentOf, RawKind, wrapCompilerNode } from '../../server/src/engine/rule-kit';
 import type { Fix, Rule, RuleContext } from '../../server/src/engine/types';
 import {
   breakerTimesOut,
@@ -75,6 +77,7 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
     return;
   }
   if (receiverHasTimeout(outbound) !== 'no') return;
+  if (dispatcherHasTimeout(outbound, options)) return;
   if (isGuarded(context, call)) return;
   if (client === 'node-http' && handlesSocketTimeout(call)) return;
 
@@ -85,7 +88,7 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
     : '';
   const remedy = client === 'axios' ? `Set timeout (per call, or once on axios.create).` : client === 'got' ? `Set timeout: { request: ms }.` : `Pass signal: AbortSignal.timeout(ms).`;
   const through = callers.length
-    ? ` Its options come from the caller, and ${callers.length === 1 ? 'a call' : `${callers.length} calls`} (${callers.map((caller) => `${caller.getSourceFile().getBaseName()}:${caller.getStartLineNumber()}`).join(', ')}) pass none that bound it.`
+    ? ` Its options come from the caller, and ${callers.length === 1 ? 'a call' : `${callers.length} calls`} (${callers.map((caller) => `${caller.getSourceFile().getBaseName()}:${caller.getStartLineNumber()}`).join(', ')}) ${callers.length === 1 ? 'passes' : 'pass'} none that bound it.`
     : '';
   context.report({
     node: call,
@@ -95,6 +98,61 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
     related: [...callers.map((caller) => ({ node: caller, message: 'called here without a timeout' })), ...(requestPath ? RequestPaths.evidence(requestPath) : [])],
     fixes: callers.length ? defaultTimeoutFix(context, outbound, options!, ms) : timeoutFix(context, outbound, ms),
   });
+}
+
+/**
+ * undici's timeouts set on the dispatcher a fetch or request goes through: `{ dispatcher: agent }` with
+ * `new Agent({ headersTimeout, bodyTimeout })`, or such an agent made global with setGlobalDispatcher(),
+ * which Node's own fetch uses too.
+ */
+function dispatcherHasTimeout(outbound: OutboundCall, options: Node | undefined): boolean {
+  if (outbound.io.library !== 'fetch' && outbound.io.library !== 'undici') return false;
+  const dispatcher = optionValue(options, 'dispatcher', 0);
+  if (dispatcher) return agentSetsTimeout(creationOf(dispatcher));
+  return globalDispatcherSetsTimeout(outbound.call);
+}
+
+function optionValue(options: Node | undefined, key: string, depth: number): Node | undefined {
+  if (!options || depth > 4) return undefined;
+  if (Node.isIdentifier(options)) return optionValue(constInitializerOf(options), key, depth + 1);
+  if (!Node.isObjectLiteralExpression(options)) return undefined;
+  const property = options.getProperty(key);
+  if (property && Node.isPropertyAssignment(property)) return property.getInitializer();
+  if (property && Node.isShorthandPropertyAssignment(property)) return property.getNameNode();
+  return undefined;
+}
+
+const UNDICI_DISPATCHERS = new Set(['Agent', 'Pool', 'Client', 'ProxyAgent', 'EnvHttpProxyAgent', 'BalancedPool']);
+
+function agentSetsTimeout(creation: Node | undefined): boolean {
+  if (!creation || !Node.isNewExpression(creation)) return false;
+  const binding = importedBinding(creation.getExpression());
+  if (binding?.module !== 'undici' || !UNDICI_DISPATCHERS.has(binding.exportName)) return false;
+  const args = creation.getArguments();
+  return setsAnyOf(args[args.length - 1], ['headersTimeout', 'bodyTimeout']) === 'yes';
+}
+
+/** Per program: whether a project file installs a global undici dispatcher with timeouts. */
+const globalDispatchers = new WeakMap<ts.Program, boolean>();
+
+function globalDispatcherSetsTimeout(anyNode: Node): boolean {
+  const program = anyNode.getProject().getProgram().compilerObject;
+  let found = globalDispatchers.get(program);
+  if (found === undefined) {
+    found = false;
+    for (const tree of filesMentioning(anyNode, 'setGlobalDispatcher')) {
+      for (const identifier of identifiersNamed(program, tree, 'setGlobalDispatcher')) {
+        const call = identifier.parent;
+        if (!call || !ts.isCallExpression(call) || call.expression !== identifier || call.arguments.length === 0) continue;
+        const file = anyNode.getProject().getSourceFile(tree.fileName);
+        if (!file) continue;
+        const wrapped = wrapCompilerNode(file, call) as CallExpression;
+        if (importedBinding(wrapped.getExpression())?.module === 'undici' && agentSetsTimeout(creationOf(wrapped.getArguments()[0]))) found = true;
+      }
+    }
+    globalDispatchers.set(program, found);
+  }
+  return found;
 }
 
 /** Timeouts set where the client was made: `axios.create({ timeout })`, `got.extend({ timeout })`, `new Pool(url, { headersTimeout })`. */
@@ -168,7 +226,11 @@ function timeoutFix(context: RuleContext, outbound: OutboundCall, ms: number): F
     const padding = Array.from({ length: outbound.optionsIndex - args.length }, () => 'undefined, ').join('');
     return [{ title, kind, edits: [{ file, start: last.getEnd(), end: last.getEnd(), newText: `, ${padding}{ ${property} }` }] }];
   }
-  if (Node.isObjectLiteralExpression(options)) return [{ title, kind, edits: [insertProperty(file, options, property)] }];
+  if (Node.isObjectLiteralExpression(options)) {
+    // `timeout: 0` is a deliberate "never": overriding it is the reader's call.
+    const explicit = options.getProperties().some((candidate) => Node.isPropertyAssignment(candidate) && outbound.timeoutKeys.includes(candidate.getName()) && candidate.getInitializer()?.getText() === '0');
+    return [{ title, kind: explicit ? 'suggestion' : kind, edits: [insertProperty(file, options, property)] }];
+  }
   // Options built elsewhere: spread them, so the shared object stays as it is (needs a look: it may be reused).
   return [{ title, kind: 'suggestion', edits: [{ file, start: options.getStart(), end: options.getEnd(), newText: `{ ...${options.getText()}, ${property} }` }] }];
 }
@@ -212,6 +274,11 @@ function defaultTimeoutFix(context: RuleContext, outbound: OutboundCall, options
 
 function insertProperty(file: string, object: ObjectLiteralExpression, property: string) {
   const properties = object.getProperties();
+  // `{ timeout: undefined }` or `{ timeout: 0 }`: replaced, since a second key of the same name would be
+  // a type error, and the later one would win.
+  const key = property.slice(0, property.indexOf(':'));
+  const existing = properties.find((candidate) => Node.isPropertyAssignment(candidate) && candidate.getName() === key);
+  if (existing) return { file, start: existing.getStart(), end: existing.getEnd(), newText: property };
   if (properties.length === 0) return { file, start: object.getStart(), end: object.getEnd(), newText: `{ ${property} }` };
   const first = properties[0];
   const multiline = object.getText().includes('\n');

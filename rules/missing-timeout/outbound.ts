@@ -119,7 +119,8 @@ export function setsAnyOf(expression: Node | undefined, keys: readonly string[],
       if (Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property) || Node.isMethodDeclaration(property)) {
         if (!keys.includes(property.getName())) continue;
         const value = Node.isPropertyAssignment(property) ? property.getInitializer() : undefined;
-        if (value && (value.getText() === 'undefined' || value.getText() === 'null')) continue;
+        // 0 is "no timeout" to axios, undici, pg and ioredis alike.
+        if (value && isUnbounded(value)) continue;
         return 'yes';
       }
     }
@@ -147,6 +148,12 @@ export function setsAnyOf(expression: Node | undefined, keys: readonly string[],
     return found;
   }
   return 'unknown';
+}
+
+/** `undefined`, `null` or `0`: a timeout option set to its "never" value. */
+export function isUnbounded(value: Node): boolean {
+  const text = value.getText();
+  return text === 'undefined' || text === 'null' || text === '0';
 }
 
 function assignsMemberLater(name: string, text: string, keys: readonly string[]): boolean {
@@ -319,10 +326,11 @@ function policyUses(node: Node, wanted: string, depth: number): boolean {
     if (binding?.module === 'cockatiel' && binding.exportName === wanted) return true;
     return false;
   }
-  if (Node.isIdentifier(node)) {
-    const declarations = node.getSymbol()?.getDeclarations() ?? [];
+  // A policy in a const (also imported from another module), a class field (`this.policy`) or an object's property.
+  if (Node.isIdentifier(node) || Node.isPropertyAccessExpression(node)) {
+    const declarations = symbolOfName(node)?.getDeclarations() ?? [];
     return declarations.some((declaration) => {
-      if (!Node.isVariableDeclaration(declaration)) return false;
+      if (!Node.isVariableDeclaration(declaration) && !Node.isPropertyDeclaration(declaration) && !Node.isPropertyAssignment(declaration)) return false;
       const initializer = declaration.getInitializer();
       return Boolean(initializer && policyUses(initializer, wanted, depth + 1));
     });
@@ -397,9 +405,26 @@ function treeSetsDefaultTimeout(tree: ts.SourceFile, name: string): boolean {
   if (answer === undefined) {
     let pattern = defaultTimeoutPatterns.get(name);
     if (!pattern) defaultTimeoutPatterns.set(name, (pattern = new RegExp(`\\b${escape(name)}\\.defaults\\.timeout\\s*=[^=]`)));
-    answers.set(name, (answer = pattern.test(tree.text)));
+    // The text first, then the tree: a commented-out assignment, or `= 0`, sets no timeout.
+    answers.set(name, (answer = pattern.test(tree.text) && assignsDefaultTimeout(tree, name)));
   }
   return answer;
+}
+
+function assignsDefaultTimeout(tree: ts.SourceFile, name: string): boolean {
+  const target = `${name}.defaults.timeout`;
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && node.left.getText(tree).replace(/\s+/g, '') === target) {
+      const value = node.right.getText(tree);
+      if (value !== '0' && value !== 'undefined' && value !== 'null') found = true;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(tree);
+  return found;
 }
 
 /** The innermost function around a call, for messages. */
