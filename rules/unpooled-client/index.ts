@@ -32,16 +32,22 @@ const REDIS_LIMIT = 'Redis maxclients is 10,000 by default and far lower on mana
 const MONGO_LIMIT = 'each client keeps its own pool and monitoring connections per server, and managed clusters cap the total per tier';
 const SQL_LIMIT = 'max_connections is 100 on PostgreSQL and 151 on MySQL by default, shared by every service on the database';
 
+const MONGO_COST = 'its own connection pool (maxPoolSize 100) plus a monitoring connection per server';
+/** `await MongoClient.connect(url)`: the static shorthand for `new MongoClient(url).connect()`. */
+const MONGO_CONNECT: ClientKind = { library: 'mongodb', display: 'MongoClient.connect()', cost: MONGO_COST, limit: MONGO_LIMIT };
 const PG_COST = 'a TCP (often TLS) handshake, authentication and a new PostgreSQL backend process: 20–50 ms and several MB of server memory each';
 const CLIENTS: { modules: string[]; exports: string[]; construct: 'new' | 'call'; kind: ClientKind }[] = [
   { modules: ['pg'], exports: ['Client'], construct: 'new', kind: { library: 'pg', display: 'new Client()', cost: PG_COST, limit: PG_LIMIT } },
   { modules: ['pg'], exports: ['Pool'], construct: 'new', kind: { library: 'pg', display: 'new Pool()', cost: `a whole pool of connections, each ${PG_COST}`, limit: PG_LIMIT } },
   { modules: ['mysql2', 'mysql'], exports: ['createConnection'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createConnection()', cost: 'a TCP handshake and MySQL authentication, and a server thread per connection', limit: MYSQL_LIMIT } },
   { modules: ['mysql2', 'mysql'], exports: ['createPool'], construct: 'call', kind: { library: 'mysql2', display: 'mysql.createPool()', cost: 'a whole pool of connections (connectionLimit 10 by default), each a handshake and a server thread', limit: MYSQL_LIMIT } },
-  { modules: ['ioredis'], exports: ['default', 'Redis', 'Cluster'], construct: 'new', kind: { library: 'ioredis', display: 'new Redis()', cost: 'a TCP handshake, AUTH and SELECT, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
-  { modules: ['redis', '@redis/client'], exports: ['createClient', 'createCluster'], construct: 'call', kind: { library: 'node-redis', display: 'createClient()', cost: 'a TCP handshake, HELLO/AUTH, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
-  { modules: ['mongodb'], exports: ['MongoClient'], construct: 'new', kind: { library: 'mongodb', display: 'new MongoClient()', cost: 'its own connection pool (maxPoolSize 100) plus a monitoring connection per server', limit: MONGO_LIMIT } },
-  { modules: ['mongoose'], exports: ['connect', 'createConnection'], construct: 'call', kind: { library: 'mongoose', display: 'mongoose.connect()', cost: 'a new connection pool (maxPoolSize 100) and server monitoring', limit: MONGO_LIMIT } },
+  { modules: ['ioredis'], exports: ['default', 'Redis'], construct: 'new', kind: { library: 'ioredis', display: 'new Redis()', cost: 'a TCP handshake, AUTH and SELECT, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
+  { modules: ['ioredis'], exports: ['Cluster'], construct: 'new', kind: { library: 'ioredis', display: 'new Cluster()', cost: 'a connection to every node of the cluster, each a TCP handshake and AUTH, plus the CLUSTER SLOTS discovery', limit: REDIS_LIMIT } },
+  { modules: ['redis', '@redis/client'], exports: ['createClient'], construct: 'call', kind: { library: 'node-redis', display: 'createClient()', cost: 'a TCP handshake, HELLO/AUTH, and a connection slot Redis holds until it is closed', limit: REDIS_LIMIT } },
+  { modules: ['redis', '@redis/client'], exports: ['createCluster'], construct: 'call', kind: { library: 'node-redis', display: 'createCluster()', cost: 'a connection to every node of the cluster, each a TCP handshake and HELLO/AUTH, plus the slot discovery', limit: REDIS_LIMIT } },
+  { modules: ['mongodb'], exports: ['MongoClient'], construct: 'new', kind: { library: 'mongodb', display: 'new MongoClient()', cost: MONGO_COST, limit: MONGO_LIMIT } },
+  { modules: ['mongoose'], exports: ['connect'], construct: 'call', kind: { library: 'mongoose', display: 'mongoose.connect()', cost: 'a new connection pool (maxPoolSize 100) and server monitoring', limit: MONGO_LIMIT } },
+  { modules: ['mongoose'], exports: ['createConnection'], construct: 'call', kind: { library: 'mongoose', display: 'mongoose.createConnection()', cost: 'a new connection pool (maxPoolSize 100) and server monitoring', limit: MONGO_LIMIT } },
   { modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize'], construct: 'new', kind: { library: 'sequelize', display: 'new Sequelize()', cost: 'its own connection pool (max 5 by default)', limit: SQL_LIMIT } },
   { modules: ['knex'], exports: ['default', 'knex'], construct: 'call', kind: { library: 'knex', display: 'knex()', cost: 'its own connection pool (min 2, max 10 by default)', limit: SQL_LIMIT } },
   { modules: ['@prisma/client'], exports: ['PrismaClient'], construct: 'new', kind: { library: 'prisma', display: 'new PrismaClient()', cost: 'a query engine and its own connection pool (num_cpus × 2 + 1 connections)', limit: SQL_LIMIT } },
@@ -52,7 +58,7 @@ const STARTUP_NAME = /^(main|bootstrap|start|run|init|initialize|setup|migrate|s
 
 const rule: Rule = {
   meta,
-  mayApply: (text) => /Client|Pool|Redis|createConnection|createPool|createClient|createCluster|mongoose|Sequelize|knex|\.connect\(|getConnection/.test(text),
+  mayApply: (text) => /Client|Pool|Redis|Cluster|createConnection|createPool|createClient|createCluster|mongoose|Sequelize|knex|\.connect\(|getConnection/.test(text),
   check(context) {
     for (const node of fileNodesIn(context.sourceFile, (raw) => raw.kind === RawKind.NewExpression || raw.kind === RawKind.CallExpression)) {
       if (Node.isNewExpression(node) || Node.isCallExpression(node)) {
@@ -71,6 +77,10 @@ export default rule;
 
 function clientKind(node: NewExpression | CallExpression): ClientKind | undefined {
   const callee = node.getExpression();
+  if (Node.isCallExpression(node) && Node.isPropertyAccessExpression(callee) && callee.getName() === 'connect') {
+    const owner = importedBinding(callee.getExpression());
+    if (owner?.module === 'mongodb' && owner.exportName === 'MongoClient') return MONGO_CONNECT;
+  }
   const binding = importedBinding(callee) ?? requiredBinding(callee);
   if (!binding) return undefined;
   // Prisma 7 generates the client into the project (`output = "../generated/prisma"`).
@@ -311,6 +321,9 @@ function functionLabel(fn: FunctionLike): string {
  */
 function hoistFix(context: RuleContext, created: NewExpression | CallExpression, kind: ClientKind, variable: VariableDeclaration | undefined, closes: CallExpression[]): Fix[] {
   if (!variable) return [];
+  // `await MongoClient.connect(url)`, `await mongoose.connect(url)`: at module scope that would need a
+  // top-level await. (mysql2's awaited createConnection becomes createPool, which returns the pool itself.)
+  if (kind.library !== 'mysql2' && Node.isAwaitExpression(created.getParentOrThrow())) return [];
   const statement = variable.getVariableStatement();
   if (!statement || statement.getDeclarations().length !== 1) return [];
   if (!usesOnlyModuleScope(created)) return [];
@@ -501,7 +514,7 @@ function checkCheckout(context: RuleContext, call: CallExpression): void {
     message:
       `${excerpt(call)} checks a connection out of the pool, but ${releases.length ? 'release() is not in a finally block, so an error between checkout and release' : 'nothing releases it, so every call'} ` +
       `leaks one connection. ${pool === 'pg' ? "pg's pool holds 10 by default" : "mysql2's pool holds 10 by default"}: after that many leaks every ` +
-      `later checkout waits forever (or until connectionTimeoutMillis) and the service stops answering, with the database idle.` +
+      `later checkout waits ${pool === 'pg' ? 'forever (or until connectionTimeoutMillis)' : 'forever (waitForConnections, no queue limit)'} and the service stops answering, with the database idle.` +
       `${requestPath ? ` It runs per ${requestPath.entry.perJob ? 'job' : 'request'}: ${RequestPaths.describe(requestPath)}.` : ''} Release it in a finally block.`,
     related: [...releases.map((release) => ({ node: release, message: 'released here, but not on every path' })), ...(requestPath ? RequestPaths.evidence(requestPath) : [])],
     fixes: releaseFix(context, call, variable, releases),
