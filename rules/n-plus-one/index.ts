@@ -71,7 +71,7 @@ const rule: Rule = {
       if (isQuietLoop(shape, call)) continue;
       const path = perItemIo(call, context, reportWrites);
       if (!path) continue;
-      if (batchedByPrisma(shape, call, path)) continue;
+      if (batchedByPrisma(shape, call, path) || servesChunk(shape, call, path)) continue;
       if (insideReportedCall(call, reported)) continue;
       reported.add(call);
       const site: NPlusOneSite = {
@@ -206,6 +206,9 @@ function loopStep(child: Node, node: Node, smallCollection: number): LoopShape |
     // retry or follow a cursor.
     const collection = lengthOwner(node.getExpression());
     if (!collection) return undefined;
+    // `do { rows = await page(offset) … } while (rows.length === 500)`: the list is the last page, read
+    // again each time round, not a queue of items.
+    if (Node.isIdentifier(collection) && reassignsIn(node.getStatement().compilerNode, collection.getText())) return undefined;
     return { kind: Node.isWhileStatement(node) ? 'while' : 'do', loop: node, collection };
   }
   if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
@@ -259,6 +262,42 @@ function runsInline(fn: Node): boolean {
   return Boolean(above && (Node.isAwaitExpression(above) || Node.isReturnStatement(above) || (Node.isArrowFunction(above) && above.getBody() === use)));
 }
 
+/**
+ * A loop over chunks (`for (const part of chunk(ids, 1000))`) whose call takes the whole chunk: Sequelize's
+ * `{ where: { id: part } }` (an array is IN), TypeORM's `IN (:...part)`, `?skus=${part.join(',')}`, or a
+ * helper handed the chunk. One call per chunk is how batching is done. A chunk passed as a SQL driver's
+ * parameter list (`pool.query(sql, row)`) is one row's values, and still per item.
+ */
+function servesChunk(shape: LoopShape, call: CallExpression | TaggedTemplateExpression, path: IoPath): boolean {
+  const item = shape.item;
+  if (!item || !Node.isIdentifier(item) || !Node.isCallExpression(call)) return false;
+  const type = item.getType();
+  if (!type.isArray() && !/^readonly .*\[\]$/.test(type.getText())) return false;
+  const name = item.getText();
+  const symbol = item.getSymbol();
+  const rawParameters = path.io.kind === 'sql' && path.via.length === 0;
+  for (const argument of call.getArguments()) {
+    for (const reference of [argument, ...argument.getDescendantsOfKind(SyntaxKind.Identifier)]) {
+      if (!Node.isIdentifier(reference) || reference.getText() !== name || reference.getSymbol() !== symbol) continue;
+      if (rawParameters && reference === argument) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Whether `name = …` is assigned anywhere in the statement (nested functions aside). */
+function reassignsIn(statement: ts.Node, name: string): boolean {
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found || ts.isFunctionLike(node)) return;
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === RawKind.EqualsToken && ts.isIdentifier(node.left) && node.left.text === name) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(statement);
+  return found;
+}
+
 /** `orders` in `i < orders.length` / `queue.length > 0` / `pending.size`. */
 function lengthOwner(condition: Node | undefined): Node | undefined {
   if (!condition) return undefined;
@@ -273,7 +312,8 @@ function isSmallLiteral(collection: Node, limit: number): boolean {
   let node = collection;
   while (Node.isAsExpression(node) || Node.isParenthesizedExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
   if (Node.isIdentifier(node)) {
-    const declaration = node.getSymbol()?.getDeclarations()[0];
+    // Also a const imported from a constants module.
+    const declaration = symbolOfName(node)?.getDeclarations()[0];
     if (!declaration || !Node.isVariableDeclaration(declaration) || declaration.getVariableStatement()?.getDeclarationKind() !== 'const') return false;
     const initializer = declaration.getInitializer();
     if (!initializer) return false;
@@ -285,7 +325,9 @@ function isSmallLiteral(collection: Node, limit: number): boolean {
   if (Node.isCallExpression(node) && /^Object\.(keys|values|entries)$/.test(node.getExpression().getText())) {
     const [argument] = node.getArguments();
     if (argument && Node.isIdentifier(argument)) {
-      const declaration = argument.getSymbol()?.getDeclarations()[0];
+      const declaration = symbolOfName(argument)?.getDeclarations()[0];
+      // An enum's members are written out too (`Object.values(OrderStatus)`).
+      if (declaration && Node.isEnumDeclaration(declaration)) return declaration.getMembers().length <= limit;
       const initializer = declaration && Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
       let object: Node | undefined = initializer;
       while (object && (Node.isAsExpression(object) || Node.isSatisfiesExpression(object))) object = object.getExpression();
@@ -488,10 +530,10 @@ function alreadyBatched(io: IoCall): boolean {
   if (io.kind === 'redis' || io.resolvedBy === 'config') return io.batched;
   const text = io.node.getText();
   if (io.kind === 'sql') {
-    return /=\s*any\s*\(|\bin\s*\(\s*(\$\d|\?|:\w|\$\{|@)|\bunnest\s*\(|\bin\s+\$\{|\bvalues\s*\$\{/i.test(text) || /\.(whereIn|whereInArray|orWhereIn)\s*\(|\binArray\s*\(/.test(text);
+    return /=\s*any\s*\(|\bin\s*\(\s*(\$\d|\?|:(\.\.\.)?\w|\$\{|@)|\bunnest\s*\(|\bin\s+\$\{|\bvalues\s*\$\{/i.test(text) || /\.(whereIn|whereInArray|orWhereIn)\s*\(|\binArray\s*\(/.test(text);
   }
   // ORMs and document stores: an `in` filter over a list of keys.
-  return /\bin\s*:|\$in\b|\bIn\s*\(|\bOp\.in\b|\[Op\.in\]|\.(whereIn|whereInIds|orWhereIn)\s*\(|\binArray\s*\(|\bids\s*:/.test(text);
+  return /\bin\s*:|\b[iI][nN]\s*\(\s*:(\.\.\.)?\w|\$in\b|\bIn\s*\(|\bOp\.in\b|\[Op\.in\]|\.(whereIn|whereInIds|orWhereIn)\s*\(|\binArray\s*\(|\bids\s*:/.test(text);
 }
 
 function isWrite(io: IoCall): boolean {
