@@ -69,9 +69,12 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
   const options = outbound.optionsIndex === undefined ? undefined : args[outbound.optionsIndex];
   const presence = setsAnyOf(options, outbound.timeoutKeys);
   let callers: CallExpression[] = [];
+  let passedThrough: Node | undefined;
   if (presence === 'unknown') {
-    // `api(path, init)` passing its caller's options through: the callers decide, so ask them.
-    callers = callersWithoutTimeout(options, outbound.timeoutKeys);
+    // `api(path, init)` passing its caller's options through, as they are or spread into its own
+    // (`{ ...init, method: 'POST' }`): the callers decide, so ask them.
+    passedThrough = passedThroughOptions(options, outbound.timeoutKeys);
+    callers = callersWithoutTimeout(passedThrough, outbound.timeoutKeys);
     if (callers.length === 0) return;
   } else if (presence !== 'no') {
     return;
@@ -96,7 +99,7 @@ function checkOutbound(context: RuleContext, outbound: OutboundCall): void {
       `${outbound.display} has no timeout: ${WHY[client]}.${through} A slow or hung dependency keeps the socket, this call and everything waiting on it open; ` +
       `under load they pile up until the service runs out of sockets or memory, and the outage spreads to its callers.${where} ${remedy}`,
     related: [...callers.map((caller) => ({ node: caller, message: 'called here without a timeout' })), ...(requestPath ? RequestPaths.evidence(requestPath) : [])],
-    fixes: callers.length ? defaultTimeoutFix(context, outbound, options!, ms) : timeoutFix(context, outbound, ms),
+    fixes: callers.length ? defaultTimeoutFix(context, outbound, options!, passedThrough!, ms) : timeoutFix(context, outbound, ms),
   });
 }
 
@@ -264,12 +267,33 @@ function callersWithoutTimeout(options: Node | undefined, keys: readonly string[
   return calls > 0 ? missing : [];
 }
 
+/**
+ * The caller's options when the call passes them through: `init` itself, or an object literal whose only
+ * part that may carry a timeout is one spread of it (`{ ...init, method: 'POST' }`).
+ */
+function passedThroughOptions(options: Node | undefined, keys: readonly string[]): Node | undefined {
+  if (!options || Node.isIdentifier(options)) return options;
+  if (!Node.isObjectLiteralExpression(options)) return undefined;
+  const spreads = options.getProperties().filter(Node.isSpreadAssignment);
+  if (spreads.length !== 1 || !Node.isIdentifier(spreads[0].getExpression())) return undefined;
+  // `{ ...init, signal: undefined }` would override the caller's: not a pass-through.
+  const ownKey = options.getProperties().some((property) => (Node.isPropertyAssignment(property) || Node.isShorthandPropertyAssignment(property)) && keys.includes(property.getName()));
+  return ownKey ? undefined : spreads[0].getExpression();
+}
+
 /** Keep the caller's own deadline when it passes one: `{ ...init, signal: init?.signal ?? AbortSignal.timeout(ms) }`. */
-function defaultTimeoutFix(context: RuleContext, outbound: OutboundCall, options: Node, ms: number): Fix[] {
-  const name = options.getText();
+function defaultTimeoutFix(context: RuleContext, outbound: OutboundCall, options: Node, passedThrough: Node, ms: number): Fix[] {
+  const name = passedThrough.getText();
   const value = outbound.client === 'axios' ? `timeout: ${name}?.timeout ?? ${ms}` : outbound.client === 'got' ? '' : `signal: ${name}?.signal ?? AbortSignal.timeout(${ms})`;
   if (!value) return [];
-  return [{ title: `Default to a ${ms} ms timeout when the caller passes none`, kind: 'suggestion', edits: [{ file: context.filePath, start: options.getStart(), end: options.getEnd(), newText: `{ ...${name}, ${value} }` }] }];
+  const title = `Default to a ${ms} ms timeout when the caller passes none`;
+  if (Node.isObjectLiteralExpression(options)) {
+    // Last, so that the spread cannot put an undefined signal back over it.
+    const properties = options.getProperties();
+    const last = properties[properties.length - 1];
+    return [{ title, kind: 'suggestion', edits: [{ file: context.filePath, start: last.getEnd(), end: last.getEnd(), newText: `, ${value}` }] }];
+  }
+  return [{ title, kind: 'suggestion', edits: [{ file: context.filePath, start: options.getStart(), end: options.getEnd(), newText: `{ ...${name}, ${value} }` }] }];
 }
 
 function insertProperty(file: string, object: ObjectLiteralExpression, property: string) {

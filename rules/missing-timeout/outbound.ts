@@ -351,6 +351,8 @@ export function creationOf(node: Node | undefined, depth = 0): Node | undefined 
         const initializer = declaration.getInitializer();
         if (initializer) return creationOf(initializer, depth + 1);
       }
+      // `export default axios.create({ … })`, imported under any name.
+      if (Node.isExportAssignment(declaration)) return creationOf(declaration.getExpression(), depth + 1);
     }
   }
   return undefined;
