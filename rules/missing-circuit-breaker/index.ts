@@ -29,15 +29,18 @@ const rule: Rule = {
       if (!requestPath) continue;
       if (isGuarded(context, call)) continue;
       const per = requestPath.entry.perJob ? 'job' : 'request';
+      const fresh = breakerBuiltPerCallAround(call);
       context.report({
         node: call,
         message:
-          `${outbound.display} calls a remote service on every ${per} (${RequestPaths.describe(requestPath)}) with no circuit breaker. ` +
+          (fresh
+            ? `${outbound.display} calls a remote service on every ${per} (${RequestPaths.describe(requestPath)}) through a circuit breaker built for that ${per} alone: a new breaker starts closed with no failure history, so it never opens. `
+            : `${outbound.display} calls a remote service on every ${per} (${RequestPaths.describe(requestPath)}) with no circuit breaker. `) +
           `When that service is down or slow, each ${per} still waits for it — up to the full timeout — holding a socket and a ${per === 'job' ? 'worker slot' : 'request'} ` +
           `while retries pile more load onto the failing service; the outage spreads to this service and its callers. ` +
           `A breaker fails fast after repeated errors and lets a probe through after a reset timeout.`,
-        related: RequestPaths.evidence(requestPath),
-        fixes: breakerFix(context, outbound),
+        related: [...(fresh ? [{ node: fresh, message: 'a new breaker per call: create it once, at module scope' }] : []), ...RequestPaths.evidence(requestPath)],
+        fixes: fresh ? [] : breakerFix(context, outbound),
       });
     }
   },
@@ -78,7 +81,40 @@ function isLocalAddress(node: Node): boolean {
 
 /** Inside an opossum breaker, a cockatiel circuit-breaker policy, or a user-declared breaker wrapper. */
 function isGuarded(context: RuleContext, call: CallExpression): boolean {
-  return isInsideWrapper(call, context.config.breakerWrappers, context.config.dir, (outer) => isOpossumBreaker(outer) || isCockatielExecute(outer, 'circuitBreaker') || isBreakerHelper(outer));
+  return isInsideWrapper(call, context.config.breakerWrappers, context.config.dir, (outer) => (isOpossumBreaker(outer) && !isBuiltPerCall(outer)) || isCockatielExecute(outer, 'circuitBreaker') || isBreakerHelper(outer));
+}
+
+/** The opossum breaker whose action holds the call, when that breaker is built anew by each call. */
+function breakerBuiltPerCallAround(call: Node): Node | undefined {
+  for (let node = call.getParent(); node; node = node.getParent()) if (isOpossumBreaker(node)) return isBuiltPerCall(node) ? node : undefined;
+  return undefined;
+}
+
+/**
+ * `const breaker = new CircuitBreaker(action)` inside a function, or `new CircuitBreaker(action).fire()`:
+ * each call gets a breaker of its own. One kept in a module variable, a field or a cache, or returned by
+ * a factory, is not judged here.
+ */
+function isBuiltPerCall(breaker: Node): boolean {
+  const fn = enclosingFunction(breaker);
+  if (!fn || Node.isConstructorDeclaration(fn)) return false;
+  let node = breaker;
+  let parent = node.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
+    node = parent;
+    parent = parent.getParent();
+  }
+  if (parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === node) return parent.getName() === 'fire';
+  if (!parent || !Node.isVariableDeclaration(parent) || enclosingFunction(parent) !== fn) return false;
+  // Only used where it is made (`breaker.fire()`, `breaker.fallback()`): not cached, returned or handed on.
+  const name = parent.getName();
+  return fn
+    .getDescendantsOfKind(SyntaxKind.Identifier)
+    .filter((identifier) => identifier.getText() === name && identifier !== parent.getNameNode())
+    .every((identifier) => {
+      const use = identifier.getParent();
+      return Boolean(use && Node.isPropertyAccessExpression(use) && use.getExpression() === identifier);
+    });
 }
 
 /** A project function that fires an opossum breaker with what it is given (`viaPartnerBreaker(() => …)`). */
@@ -112,20 +148,17 @@ function breakerFix(context: RuleContext, outbound: OutboundCall): Fix[] {
   const helper = freshName(sourceFile, `via${base[0].toUpperCase()}${base.slice(1)}Breaker`);
   const ms = context.config.defaultTimeoutMs;
   const unit = indentUnit(sourceFile);
-  const anchor = insertionPoint(sourceFile);
-  edits.push({
-    file,
-    start: anchor,
-    end: anchor,
-    newText:
+  const { anchor, beforeCode } = insertionPoint(sourceFile);
+  const block =
       importText +
       `\n\n/** Fails fast while the dependency is failing, and lets one call through after resetTimeout to probe it. */\n` +
       `const ${breaker} = new ${ctor}((call: () => Promise<unknown>) => call(), {\n` +
       `${unit}timeout: ${ms},\n${unit}errorThresholdPercentage: 50,\n${unit}resetTimeout: 30_000,\n});\n` +
       `// While the circuit is open: serve a cached or default value here instead, if callers can use one.\n` +
       `${breaker}.fallback(() => {\n${unit}throw new Error('${base}: dependency unavailable (circuit open)');\n});\n\n` +
-      `function ${helper}<T>(call: () => Promise<T>): Promise<T> {\n${unit}return ${breaker}.fire(call) as Promise<T>;\n}`,
-  });
+      `function ${helper}<T>(call: () => Promise<T>): Promise<T> {\n${unit}return ${breaker}.fire(call) as Promise<T>;\n}`;
+  // Before the first statement of a file with no imports: no blank line before, one after.
+  edits.push({ file, start: anchor, end: anchor, newText: beforeCode ? `${block.replace(/^\n+/, '')}\n\n` : block });
   edits.push({ file, start: call.getStart(), end: call.getEnd(), newText: `${helper}(() => ${call.getText()})` });
   return [{ title: `Wrap the call in an opossum circuit breaker (${breaker})`, kind: 'suggestion', edits }];
 }
@@ -148,9 +181,22 @@ function camel(text: string): string {
 }
 
 /** After the last import: module-level code that later functions can use. */
-function insertionPoint(sourceFile: SourceFile): number {
+/**
+ * After the last import. Without imports: after a `'use server'`-style directive prologue, or else before
+ * the first statement (below a header comment, above the statement's own doc comment).
+ */
+function insertionPoint(sourceFile: SourceFile): { anchor: number; beforeCode: boolean } {
   const imports = sourceFile.getImportDeclarations();
-  return imports.length ? imports[imports.length - 1].getEnd() : 0;
+  if (imports.length) return { anchor: imports[imports.length - 1].getEnd(), beforeCode: false };
+  const statements = sourceFile.getStatements();
+  let directives = 0;
+  const isDirective = (statement: Node): boolean => Node.isExpressionStatement(statement) && Node.isStringLiteral(statement.getExpression());
+  while (directives < statements.length && isDirective(statements[directives])) directives++;
+  if (directives > 0) return { anchor: statements[directives - 1].getEnd(), beforeCode: false };
+  if (statements.length === 0) return { anchor: 0, beforeCode: true };
+  // Above the first statement's own doc comment (JSDoc is not parsed into the tree here: read the trivia).
+  const doc = statements[0].getLeadingCommentRanges().filter((range) => range.getText().startsWith('/**')).pop();
+  return { anchor: doc ? doc.getPos() : statements[0].getStart(), beforeCode: true };
 }
 
 /** The local name of opossum's default export, and the import to add when the file has none. */
