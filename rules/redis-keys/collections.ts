@@ -74,6 +74,8 @@ export interface Growth {
  */
 export function growsWithoutBound(key: KeyShape | undefined, sourceFile: SourceFile, classify: (call: CallExpression) => IoCall | undefined): Growth | undefined {
   if (!key) return undefined;
+  // `products:all` written with SET and read with GET is one string, whatever its name says.
+  if (usedAsString(sourceFile, key, classify)) return undefined;
   const words = wordsOf(key.text);
   const growing = words.find((word) => GROWING_WORDS.has(word));
   if (growing) return { why: `the key is named for something that accumulates ('${growing}')` };
@@ -82,6 +84,19 @@ export function growsWithoutBound(key: KeyShape | undefined, sourceFile: SourceF
   if (!write) return undefined;
   const line = write.getStartLineNumber();
   return { why: `the key is one shared collection that line ${line} adds to per item, so it grows with the product`, write };
+}
+
+/** String commands: a key the file uses with one of them holds a single value, not a collection. */
+const STRING_COMMANDS = new Set(['GET', 'GETEX', 'GETDEL', 'SET', 'SETEX', 'PSETEX', 'SETNX', 'GETSET', 'SETRANGE', 'APPEND', 'INCR', 'INCRBY', 'INCRBYFLOAT', 'DECR', 'DECRBY']);
+
+function usedAsString(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): boolean {
+  for (const call of fileNodesIn<CallExpression>(sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
+    const io = classify(call);
+    if (!io || io.kind !== 'redis' || !io.command || !STRING_COMMANDS.has(io.command)) continue;
+    const args = io.method === 'call' ? call.getArguments().slice(1) : call.getArguments();
+    if (keyShape(args[0])?.text === key.text) return true;
+  }
+  return false;
 }
 
 /** A call in the file that adds a non-constant member or field to this key (SADD, HSET, ZADD, RPUSH, …). */

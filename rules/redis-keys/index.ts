@@ -84,6 +84,8 @@ function keysFixes(context: RuleContext, call: CallExpression, io: IoCall, patte
   const callee = call.getExpression();
   // A queued KEYS answers through exec()'s results: no SCAN loop can take its place there.
   if (io.queued || io.method.toLowerCase() !== 'keys' || !pattern || !Node.isPropertyAccessExpression(callee)) return [];
+  // `redis.keys('session:*', (err, keys) => …)`: the callback's code would go with the call.
+  if (call.getArguments().length !== 1) return [];
   // node-redis v4's scanIterator yields one key at a time, v5's a batch: write what the installed declarations say.
   const batches = io.library === 'node-redis' ? iteratorYieldsBatches(callee.getExpression(), 'scanIterator') : true;
   if (batches === undefined) return [];
