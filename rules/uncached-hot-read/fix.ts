@@ -56,10 +56,12 @@ export function cacheAsideFix(context: RuleContext, read: CallExpression | Tagge
     `${unit}}\n` +
     `${unit}return pending;\n` +
     `}`;
+  const key = cacheKey(read, hot, quote);
+  if (key === undefined) return [];
   const anchor = insertionPoint(sourceFile);
   const edits: TextEdit[] = [
     { file, start: anchor, end: anchor, newText: anchor === 0 ? `${helperText.replace(/^\n+/, '')}\n\n` : helperText },
-    { file, start: read.getStart(), end: read.getEnd(), newText: `${helper}(${cacheKey(read, fn, hot, quote)}, () => ${read.getText()})` },
+    { file, start: read.getStart(), end: read.getEnd(), newText: `${helper}(${key}, () => ${read.getText()})` },
   ];
   return [{ title: `Cache ${hot.target} with lru-cache (TTL ${ttl / 1000} s, concurrent misses share one load)`, kind: 'suggestion', edits }];
 }
@@ -86,31 +88,26 @@ function isAwaitedOrReturned(read: Node, fn: Node): boolean {
  * The cache key: the target's name, plus every value from the surrounding function the read depends on
  * (`tenantId`, `req.params.slug`), so different inputs never share an entry.
  */
-function cacheKey(read: Node, fn: Node, hot: HotRead, quote: string): string {
-  const locals = new Set<string>();
-  for (const declaration of fn.getDescendantsOfKind(SyntaxKind.VariableDeclaration)) collectNames(declaration.getNameNode(), locals);
-  if (Node.isArrowFunction(fn) || Node.isFunctionDeclaration(fn) || Node.isFunctionExpression(fn) || Node.isMethodDeclaration(fn)) {
-    for (const parameter of fn.getParameters()) collectNames(parameter.getNameNode(), locals);
-  }
-  // Names declared inside the read itself (callback parameters) are not inputs.
-  const inner = new Set<string>();
-  for (const declaration of read.getDescendantsOfKind(SyntaxKind.Parameter)) collectNames(declaration.getNameNode(), inner);
+/**
+ * The cache key: the read's inputs that are not module-level constants, each as the value the read uses
+ * (`req.params.slug`, `req.get('host')`, `request.headers['x-user-id']`, a closure's `host`). Undefined when
+ * an input is an object (`req`, `c.req`, `request.headers`): stringified, it would throw on a circular
+ * request, give every tenant the same key, or never hit; the reader must pick the key then.
+ */
+function cacheKey(read: Node, hot: HotRead, quote: string): string | undefined {
   const parts: string[] = [];
   const seen = new Set<string>();
   for (const identifier of read.getDescendantsOfKind(SyntaxKind.Identifier)) {
-    const name = identifier.getText();
-    if (!locals.has(name) || inner.has(name)) continue;
     const parent = identifier.getParent();
     if (parent && Node.isPropertyAccessExpression(parent) && parent.getNameNode() === identifier) continue;
     if (parent && Node.isPropertyAssignment(parent) && parent.getNameNode() === identifier) continue;
-    // The longest property path: `req.params.slug`, not `req`.
-    let expression: Node = identifier;
-    while (expression.getParent() && Node.isPropertyAccessExpression(expression.getParent()!) && (expression.getParent() as Node & { getExpression(): Node }).getExpression() === expression) {
-      const next = expression.getParent()!;
-      const above = next.getParent();
-      if (above && Node.isCallExpression(above) && above.getExpression() === next) break; // `rows.map(...)`: keep the value, not the method
-      expression = next;
-    }
+    const declaration = identifier.getSymbol()?.getDeclarations()[0];
+    // Module-level values (the pool, a table, an import) and the read's own parameters are not inputs.
+    if (!declaration || declaration.getSourceFile() !== read.getSourceFile() || !enclosingFunction(declaration)) continue;
+    // Declared inside the read itself (a callback's parameters): not an input.
+    if (declaration.getPos() >= read.getPos() && declaration.getEnd() <= read.getEnd()) continue;
+    const expression = valuePath(identifier);
+    if (!isPrimitive(expression)) return undefined;
     const text = expression.getText();
     if (!seen.has(text)) {
       seen.add(text);
@@ -120,6 +117,54 @@ function cacheKey(read: Node, fn: Node, hot: HotRead, quote: string): string {
   const prefix = `${quote}${hot.base}${quote}`;
   if (parts.length === 0) return prefix;
   return `\`${hot.base}:\${JSON.stringify([${parts.join(', ')}])}\``;
+}
+
+/**
+ * The longest path from a name to the value read: `req.params.slug`, `request.headers['x-user-id']`,
+ * `req.get('host')` (a getter with literal arguments); not `rows.map`, the method itself.
+ */
+function valuePath(identifier: Node): Node {
+  let expression: Node = identifier;
+  for (;;) {
+    const next = expression.getParent();
+    if (!next) return expression;
+    if (Node.isPropertyAccessExpression(next) && next.getExpression() === expression) {
+      const above = next.getParent();
+      if (above && Node.isCallExpression(above) && above.getExpression() === next) {
+        // `req.get('host')`, `c.req.header('host')`: a getter whose arguments are all literals.
+        if (above.getArguments().length > 0 && above.getArguments().every((argument) => Node.isStringLiteral(argument) || Node.isNoSubstitutionTemplateLiteral(argument))) {
+          expression = above;
+          continue;
+        }
+        return expression;
+      }
+      expression = next;
+      continue;
+    }
+    if (Node.isElementAccessExpression(next) && next.getExpression() === expression) {
+      const argument = next.getArgumentExpression();
+      if (argument && (Node.isStringLiteral(argument) || Node.isNumericLiteral(argument) || Node.isNoSubstitutionTemplateLiteral(argument))) {
+        expression = next;
+        continue;
+      }
+    }
+    return expression;
+  }
+}
+
+/** A string, number, boolean or bigint (possibly undefined or null), or an array of them: stable under JSON.stringify. */
+function isPrimitive(expression: Node): boolean {
+  const type = expression.getType();
+  const parts = type.isUnion() ? type.getUnionTypes() : [type];
+  return parts.every((part) => {
+    if (part.isString() || part.isNumber() || part.isBoolean() || part.isBooleanLiteral() || part.isStringLiteral() || part.isNumberLiteral() || part.isUndefined() || part.isNull() || part.isEnumLiteral()) return true;
+    if (part.getText() === 'bigint') return true;
+    if (part.isArray()) {
+      const element = part.getArrayElementType();
+      return Boolean(element && (element.isString() || element.isNumber() || element.isStringLiteral() || element.isNumberLiteral()));
+    }
+    return false;
+  });
 }
 
 function collectNames(nameNode: Node, into: Set<string>): void {
