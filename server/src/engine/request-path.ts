@@ -898,8 +898,10 @@ function classEntries(cls: ClassDeclaration): EntryPoint[] {
   }
   const base = cls.getExtends();
   const baseText = base?.getExpression().getText() ?? '';
-  // Passport strategies validate credentials on every authenticated request.
-  if (/^PassportStrategy\s*\(/.test(baseText)) {
+  // Passport strategies validate credentials on every authenticated request: JWT, bearer, API-key and HTTP
+  // strategies do; passport-local and OAuth strategies validate once, at sign-in.
+  const strategyModule = base && /^PassportStrategy\s*\(/.test(baseText) ? passportStrategyModule(base.getExpression()) : undefined;
+  if (/^PassportStrategy\s*\(/.test(baseText) && (strategyModule === undefined || PER_REQUEST_STRATEGIES.has(strategyModule))) {
     const validate = cls.getMethod('validate');
     if (validate?.getBody()) add(validate as FunctionLike, 'strategy', 'nestjs', `NestJS Passport strategy ${className}.validate`, base!);
   }
@@ -909,6 +911,14 @@ function classEntries(cls: ClassDeclaration): EntryPoint[] {
     if (process?.getBody()) add(process as FunctionLike, 'consumer', 'nestjs', `NestJS BullMQ processor ${className}.process`, base!, true);
   }
   return entries;
+}
+
+/** The package of the strategy class handed to `PassportStrategy(Strategy)`, when it is imported from one. */
+function passportStrategyModule(mixin: Node): string | undefined {
+  if (!Node.isCallExpression(mixin)) return undefined;
+  const [strategy] = mixin.getArguments();
+  const binding = strategy && (Node.isIdentifier(strategy) || Node.isPropertyAccessExpression(strategy)) ? importedBinding(strategy) : undefined;
+  return binding && !binding.file ? binding.module : undefined;
 }
 
 /**
