@@ -32,7 +32,7 @@ const SHARED_WORDS = new Set([
 const TENANT_WORDS = new Set(['tenant', 'tenants', 'plan', 'plans', 'environment', 'environments']);
 const PRINCIPAL_WORDS = new Set(['user', 'users', 'session', 'sessions', 'account', 'accounts', 'principal', 'principals']);
 /** Keys that make a read specific to one user or one resource: not the same for many requests. */
-const PER_ENTITY_WORDS = new Set(['user', 'customer', 'account', 'member', 'profile', 'cart', 'order', 'session', 'me', 'device', 'post']);
+const PER_ENTITY_WORDS = new Set(['user', 'customer', 'account', 'member', 'profile', 'cart', 'order', 'session', 'me', 'device', 'post', 'owner', 'author', 'creator']);
 
 /** Chain steps whose arguments filter what is read. */
 const FILTER_STEPS = new Set(['where', 'andWhere', 'find', 'aggregate']);
