@@ -59,6 +59,7 @@ describe('rule fixtures', function () {
     assert.deepEqual(typeErrors(path.join(FIXTURES, 'tsconfig.json')), []);
     // A fixture that is a project of its own: what it sets up at start-up applies to all its files.
     assert.deepEqual(typeErrors(path.join(FIXTURES, 'missing-timeout', 'global-dispatcher', 'tsconfig.json')), []);
+    assert.deepEqual(typeErrors(path.join(FIXTURES, 'uncached-hot-read', 'nest-global-cache', 'tsconfig.json')), []);
   });
 });
 

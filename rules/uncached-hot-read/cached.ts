@@ -7,6 +7,7 @@ import { importedBinding } from '../../server/src/engine/io-resolver';
 import type { RequestPath } from '../../server/src/engine/request-path';
 import { enclosingFunction, resolveCallees, type FunctionLike } from '../../server/src/engine/summaries';
 import type { RuleContext } from '../../server/src/engine/types';
+import { filesMentioning } from '../../server/src/engine/project-index';
 import { isInsideWrapper, referencesOf } from '../missing-timeout/outbound';
 
 type Site = CallExpression | TaggedTemplateExpression | Node;
@@ -35,7 +36,7 @@ export function isCached(context: RuleContext, read: Site, requestPath: RequestP
 function isCachedAt(context: RuleContext, site: Site): boolean {
   if (isInsideWrapper(site, context.config.cacheWrappers, context.config.dir, isCacheCall)) return true;
   const fn = enclosingFunction(site);
-  return Boolean(fn && (isMemoized(site, fn) || hasCacheAside(context, fn) || hasCacheDecorator(fn)));
+  return Boolean(fn && (isMemoized(site, fn) || hasCacheAside(context, fn, site) || hasCacheDecorator(fn)));
 }
 
 /** How far up the callers the search for an uncached chain goes, and how many call sites it looks at. */
@@ -52,6 +53,15 @@ export function uncachedPathOf(context: RuleContext, read: Site, requestPath: Re
   if (isCachedAt(context, read)) return undefined; // a cache around the read itself covers every caller
   const budget = { sites: MAX_CALL_SITES };
   return uncachedCaller(context, requestPath.fn, enclosingFunction(read), [], new Set(), budget);
+}
+
+/**
+ * When the shortest chain to the read is a job's or passes through a loop (not this rule's), another
+ * caller may still reach it from a plain request with no cache: that chain, or undefined.
+ */
+export function uncachedPathBesides(context: RuleContext, read: Site, requestPath: RequestPath): RequestPath | undefined {
+  if (siteInLoop(read) || isCachedAt(context, read)) return undefined;
+  return uncachedCaller(context, requestPath.fn, enclosingFunction(read), [], new Set(), { sites: MAX_CALL_SITES });
 }
 
 function uncachedCaller(
@@ -182,21 +192,38 @@ function isCacheHelper(fn: FunctionLike): boolean {
 
 /**
  * Cache-aside in the function around a site: it looks a key up and stores into the same cache
- * (`cache.get(k)` … `cache.set(k, v)`), on an LRU, a module-level or instance Map, Keyv, cache-manager or Redis.
+ * (`cache.get(k)` … `cache.set(k, v)`), on an LRU, a module-level or instance Map, Keyv, cache-manager or
+ * Redis, or through the project's own `cacheGet(k)` / `cacheSet(k, v)` helpers. The store must keep what
+ * the site returns: a user cache in a middleware does not stand in front of the flags read beside it.
  */
-function hasCacheAside(context: RuleContext, fn: FunctionLike): boolean {
+function hasCacheAside(context: RuleContext, fn: FunctionLike, site: Site): boolean {
   const body = fn.getBody();
   if (!body) return false;
+  const kept = keptNames(site);
   const lookups = new Map<string, CallExpression>();
   const stores = new Set<string>();
+  const helperLookups = new Set<string>();
+  const helperStores = new Set<string>();
   for (const call of body.getDescendantsOfKind(SyntaxKind.CallExpression)) {
     const callee = call.getExpression();
+    if (Node.isIdentifier(callee)) {
+      // `cacheGet('flags')` … `cacheSet('flags', rows)`: helpers named for a cache, on either side.
+      const name = callee.getText();
+      if (!CACHE_NAME.test(name)) continue;
+      const prefix = name.replace(CACHE_NAME, '');
+      if (/^(get|read|lookup|peek|has|fetch|load)/i.test(name) || /^(get|read|lookup|peek|has)$/i.test(prefix)) helperLookups.add(name);
+      else if (/^(set|put|write|save|store)/i.test(name) || /^(set|put|write|save|store)$/i.test(prefix)) {
+        if (storesSite(call, site, kept)) helperStores.add(name);
+      }
+      continue;
+    }
     if (!Node.isPropertyAccessExpression(callee)) continue;
     const receiver = callee.getExpression().getText();
     const name = callee.getName();
     if (['get', 'peek', 'has', 'hget', 'hGet', 'getBuffer'].includes(name)) lookups.set(receiver, call);
-    else if (['set', 'setex', 'setEx', 'hset', 'hSet'].includes(name)) stores.add(receiver);
+    else if (['set', 'setex', 'setEx', 'hset', 'hSet'].includes(name) && storesSite(call, site, kept)) stores.add(receiver);
   }
+  if (helperLookups.size > 0 && helperStores.size > 0) return true;
   for (const [receiver, lookup] of lookups) {
     if (!stores.has(receiver)) continue;
     if (CACHE_NAME.test(receiver)) return true;
@@ -206,6 +233,32 @@ function hasCacheAside(context: RuleContext, fn: FunctionLike): boolean {
     if (context.io.classify(lookup)?.kind === 'redis') return true;
   }
   return false;
+}
+
+/** The names the site's result is kept in: `const { rows } = await q`, `user = (await q).rows[0]`. */
+function keptNames(site: Site): Set<string> {
+  const names = new Set<string>();
+  let node: Node = site;
+  let parent = node.getParent();
+  while (parent && (Node.isAwaitExpression(parent) || Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent) || Node.isNonNullExpression(parent) || (Node.isPropertyAccessExpression(parent) && parent.getExpression() === node) || (Node.isElementAccessExpression(parent) && parent.getExpression() === node))) {
+    node = parent;
+    parent = parent.getParent();
+  }
+  if (parent && Node.isVariableDeclaration(parent)) {
+    const name = parent.getNameNode();
+    if (Node.isIdentifier(name)) names.add(name.getText());
+    else for (const element of name.getDescendantsOfKind(SyntaxKind.BindingElement)) names.add(element.getNameNode().getText());
+  } else if (parent && Node.isBinaryExpression(parent) && parent.getRight() === node) {
+    names.add(parent.getLeft().getText());
+  }
+  return names;
+}
+
+/** The store keeps the site's result: the site is inside its arguments, or they name where it was kept. */
+function storesSite(store: CallExpression, site: Site, kept: Set<string>): boolean {
+  if (site.getPos() >= store.getPos() && site.getEnd() <= store.getEnd()) return true;
+  if (kept.size === 0) return false;
+  return store.getArguments().some((argument) => [argument, ...argument.getDescendantsOfKind(SyntaxKind.Identifier)].some((node) => kept.has(node.getText())));
 }
 
 /** A variable or property initialised with a Map, an LRU, Keyv or a cache manager. */
@@ -233,9 +286,20 @@ function isCacheObject(expression: Node): boolean {
 function isMemoized(site: Site, fn: FunctionLike): boolean {
   let node: Node = site;
   let parent = node.getParent();
-  while (parent && (Node.isAwaitExpression(parent) || Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
-    node = parent;
-    parent = parent.getParent();
+  for (;;) {
+    if (parent && (Node.isAwaitExpression(parent) || Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent))) {
+      node = parent;
+      parent = parent.getParent();
+      continue;
+    }
+    // `promise ??= pool.query(…).then((r) => r.rows)`: the memo holds the chain's end.
+    const call = parent?.getParent();
+    if (parent && Node.isPropertyAccessExpression(parent) && parent.getExpression() === node && ['then', 'catch', 'finally'].includes(parent.getName()) && call && Node.isCallExpression(call) && call.getExpression() === parent) {
+      node = call;
+      parent = call.getParent();
+      continue;
+    }
+    break;
   }
   if (parent && Node.isBinaryExpression(parent) && parent.getRight() === node) {
     const operator = parent.getOperatorToken().getKind();
@@ -270,12 +334,33 @@ function mentions(node: Node, slot: string): boolean {
   return new RegExp(`(^|[^\\w$.])${slot.replace(/[.$]/g, '\\$&')}([^\\w$]|$)`).test(text);
 }
 
-/** A module-level `let`, or a property of `this` (a singleton service's field). */
+/**
+ * A module-level `let`, a property of `this` (a singleton service's field), a class's static field
+ * (`Plans.cached`), or a property of a module-level object (`memo.settings`).
+ */
 function isLongLived(target: Node): boolean {
-  if (Node.isPropertyAccessExpression(target)) return Node.isThisExpression(target.getExpression());
+  if (Node.isPropertyAccessExpression(target)) {
+    const owner = target.getExpression();
+    if (Node.isThisExpression(owner)) return true;
+    if (!Node.isIdentifier(owner)) return false;
+    return (owner.getSymbol()?.getDeclarations() ?? []).some((declaration) => Node.isClassDeclaration(declaration) || isModuleLevelVariable(declaration));
+  }
   if (!Node.isIdentifier(target)) return false;
-  for (const declaration of target.getSymbol()?.getDeclarations() ?? []) {
-    if (Node.isVariableDeclaration(declaration) && Node.isSourceFile(declaration.getVariableStatement()?.getParent() ?? declaration)) return true;
+  return (target.getSymbol()?.getDeclarations() ?? []).some(isModuleLevelVariable);
+}
+
+function isModuleLevelVariable(declaration: Node): boolean {
+  return Node.isVariableDeclaration(declaration) && Node.isSourceFile(declaration.getVariableStatement()?.getParent() ?? declaration);
+}
+
+/**
+ * NestJS's CacheInterceptor installed for the whole app (`{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }`,
+ * `app.useGlobalInterceptors(new CacheInterceptor(…))`): it caches every controller's GET responses.
+ */
+function hasGlobalCacheInterceptor(fn: FunctionLike): boolean {
+  if (!Node.isMethodDeclaration(fn) || !fn.getDecorators().some((decorator) => decoratorName(decorator) === 'Get')) return false;
+  for (const tree of filesMentioning(fn, 'CacheInterceptor')) {
+    if (/provide\s*:\s*APP_INTERCEPTOR\s*,\s*useClass\s*:\s*CacheInterceptor\b|useClass\s*:\s*CacheInterceptor\s*,\s*provide\s*:\s*APP_INTERCEPTOR\b|useGlobalInterceptors\s*\([^)]*\bCacheInterceptor\b/.test(tree.text)) return true;
   }
   return false;
 }
@@ -283,6 +368,7 @@ function isLongLived(target: Node): boolean {
 /** `@Cacheable()`, `@CacheTTL()`, `@UseInterceptors(CacheInterceptor)` on the method or its class. */
 function hasCacheDecorator(fn: FunctionLike): boolean {
   if (!Node.isMethodDeclaration(fn)) return false;
+  if (hasGlobalCacheInterceptor(fn)) return true;
   const cls = fn.getParent();
   const decorators: Decorator[] = [...fn.getDecorators(), ...(cls && Node.isClassDeclaration(cls) ? (cls as ClassDeclaration).getDecorators() : [])];
   return decorators.some((decorator) => {

@@ -5,7 +5,7 @@ import { CallExpression, Node, TaggedTemplateExpression } from 'ts-morph';
 import { registersFunction, RequestPaths, type EntryPoint, type RequestPath } from '../../server/src/engine/request-path';
 import { callsIn } from '../../server/src/engine/rule-kit';
 import type { Rule, RuleContext } from '../../server/src/engine/types';
-import { isInLoop, isInTransaction, uncachedPathOf } from './cached';
+import { isInLoop, isInTransaction, uncachedPathBesides, uncachedPathOf } from './cached';
 import { cacheAsideFix } from './fix';
 import { hotReadOf, type HotRead } from './hot-data';
 
@@ -29,9 +29,10 @@ const rule: Rule = {
       const hot = hotReadOf(io);
       if (!hot) continue;
       const shortest = context.requestPaths.requestPathOf(read);
-      if (!shortest || shortest.entry.perJob) continue;
-      if (isInLoop(read, shortest) || isInTransaction(read)) continue;
-      const requestPath = uncachedPathOf(context, read, shortest);
+      if (!shortest || isInTransaction(read)) continue;
+      // The shortest chain may be a job's or run through a loop (n-plus-one's finding), while another
+      // caller reaches the read from a plain request: the order files are read in must not decide.
+      const requestPath = shortest.entry.perJob || isInLoop(read, shortest) ? uncachedPathBesides(context, read, shortest) : uncachedPathOf(context, read, shortest);
       if (!requestPath) continue;
       if (hot.category === 'principal' && !runsBeforeHandler(requestPath)) continue;
       report(context, read, hot, requestPath);
