@@ -444,10 +444,15 @@ describe('engine: config', function () {
     assert.fail('expected a ConfigError');
   }
 
-  it('reports invalid JSON with its line and column', function () {
-    const error = configError('{\n  "rules": {\n    "redis-keys": "error",\n  }\n}\n');
+  it('reports invalid JSON with its line and column, in words', function () {
+    const error = configError('{\n  "rules": {\n    "redis-keys": "error"\n    "n-plus-one": "off"\n  }\n}\n');
     assert.equal(error.line, 4);
-    assert.match(error.problem, /invalid JSON/);
+    assert.equal(error.problem, "invalid JSON: a ',' is missing between two entries");
+  });
+
+  it('accepts comments and trailing commas, as the configuration page says', async function () {
+    const root = tracked(workspace({ 'scalelint.config.json': '{\n  // strict in CI\n  "rules": {\n    "redis-keys": "off",\n  },\n}\n', 'a.ts': KEYS_CODE }));
+    assert.deepEqual(lines(await analyze(root)), []);
   });
 
   it('reports an unknown property and a bad severity where they are', function () {
@@ -462,6 +467,8 @@ describe('engine: config', function () {
   it('reports an unknown rule and invalid rule options', function () {
     assert.match(configError('{ "rules": { "redis-key": "error" } }').problem, /unknown rule 'redis-key'/);
     assert.match(configError('{ "rules": { "redis-keys": ["error", { "scanCount": "many" }] } }').problem, /invalid options for rule 'redis-keys'/);
+    // A rule that takes no options rejects any, rather than ignoring a typo silently.
+    assert.match(configError('{ "rules": { "missing-index": { "severity": "error", "options": { "bogus": 1 } } } }').problem, /invalid options for rule 'missing-index'.*bogus/);
   });
 
   it('turns rules off and changes severities', async function () {

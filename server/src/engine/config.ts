@@ -101,15 +101,35 @@ export function loadConfigFile(file: string, rules: readonly RuleMeta[]): Resolv
   return parseConfig(text, file, rules);
 }
 
+/** jsonc-parser's error codes, in words. */
+const JSON_ERRORS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'a property name in double quotes was expected here',
+  ValueExpected: 'a value was expected here',
+  ColonExpected: "a ':' was expected after the property name",
+  CommaExpected: "a ',' is missing between two entries",
+  CloseBraceExpected: "a closing '}' is missing",
+  CloseBracketExpected: "a closing ']' is missing",
+  EndOfFileExpected: 'unexpected text after the end of the configuration',
+  InvalidCommentToken: 'malformed comment',
+  UnexpectedEndOfComment: 'a comment is not closed',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfNumber: 'a number is cut short',
+  InvalidUnicode: 'invalid \\u escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in a string',
+};
+
 export function parseConfig(text: string, file: string, rules: readonly RuleMeta[]): ResolvedConfig {
   const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: false });
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0 || !tree) {
     const first = errors[0];
     const { line, column } = lineColumn(text, first?.offset ?? 0);
-    throw new ConfigError(file, line, column, first ? `invalid JSON: ${printParseErrorCode(first.error)}` : 'invalid JSON: empty file');
+    throw new ConfigError(file, line, column, first ? `invalid JSON: ${JSON_ERRORS[printParseErrorCode(first.error)] ?? printParseErrorCode(first.error)}` : 'invalid JSON: empty file');
   }
-  const data = parseJsonc(text) as Record<string, unknown>;
+  const data = parseJsonc(text, undefined, { allowTrailingComma: true }) as Record<string, unknown>;
   validateSchema ??= ajv.compile(schema);
   if (!validateSchema(data)) {
     throw schemaError(validateSchema.errors ?? [], tree, text, file);
@@ -156,11 +176,13 @@ function toRuleSetting(raw: unknown): RuleSetting {
   return { severity: object.severity ? normalizeSeverity(object.severity) : 'default' as SeveritySetting, options: object.options ?? {} };
 }
 
+/** A rule that takes no options: any option given is a mistake worth saying (a typo, another rule's). */
+const NO_OPTIONS = { type: 'object', additionalProperties: false, properties: {} };
+
 function optionValidator(meta: RuleMeta): ValidateFunction | undefined {
-  if (!meta.optionsSchema) return undefined;
   let validate = optionValidators.get(meta.id);
   if (!validate) {
-    validate = ajv.compile(meta.optionsSchema);
+    validate = ajv.compile(meta.optionsSchema ?? NO_OPTIONS);
     optionValidators.set(meta.id, validate);
   }
   return validate;
