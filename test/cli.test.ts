@@ -182,6 +182,19 @@ describe('CLI formats (built binary)', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('--output-file naming a directory is a usage error, said before any analysis', function () {
+    const dir = scratch();
+    try {
+      const { status, stderr } = run(['--format', 'sarif', '--output-file', dir, path.join(FIXTURES, 'redis-keys')]);
+      assert.equal(status, 2);
+      assert.match(stderr, /--output-file .* is a directory: name the report file/);
+      assert.doesNotMatch(stderr, /internal error/);
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('CLI exit codes and configuration flags (built binary)', function () {

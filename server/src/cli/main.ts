@@ -136,6 +136,8 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
 
 function checkCombinations(options: CliOptions): void {
   if (options.fix && options.fixDryRun) throw new UsageError('--fix and --fix-dry-run cannot be combined');
+  // Before the analysis, not after it: the report could not be written there.
+  if (options.outputFile && fs.statSync(options.outputFile, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--output-file ${options.outputFile} is a directory: name the report file, e.g. ${path.join(options.outputFile, 'scalelint.sarif')}`);
   if (options.baselineCreate && options.baselinePrune) throw new UsageError('--baseline-create and --baseline-prune cannot be combined');
   if ((options.fix || options.fixDryRun) && options.baselineCreate) throw new UsageError('--baseline-create records findings as they are; run --fix separately');
 }
