@@ -506,6 +506,20 @@ describe('engine: suppressions', function () {
   });
 });
 
+describe('engine: suppressions of statements that span lines', function () {
+  it('cover a finding deep in the statement from the line it starts on, but not a whole class', async function () {
+    const root = tracked(
+      workspace({
+        'multi.ts': `import Redis from 'ioredis';\nconst r = new Redis();\nexport async function a() {\n  // scalelint-disable-next-line redis-keys -- admin tool\n  const [one, all] = await Promise.all([\n    r.get('x'),\n    r.keys('*'),\n  ]);\n  return { one, all };\n}\n`,
+        'trailing.ts': `import Redis from 'ioredis';\nconst r = new Redis();\nexport async function a() {\n  const [one, all] = await Promise.all([ // scalelint-disable-line redis-keys\n    r.get('x'),\n    r.keys('*'),\n  ]);\n  return { one, all };\n}\n`,
+        'class.ts': `import Redis from 'ioredis';\nconst r = new Redis();\n// scalelint-disable-next-line redis-keys\nexport class Admin {\n  all = () => r.keys('*');\n}\n`,
+      }),
+    );
+    const results = await analyze(root);
+    assert.deepEqual(lines(results).sort(), ['class.ts:3 unused-suppression', 'class.ts:5 redis-keys']);
+  });
+});
+
 describe('engine: fingerprints', function () {
   it('survive line moves and unrelated edits, and tell identical findings apart', async function () {
     const before = `import Redis from 'ioredis';\nconst r = new Redis();\nexport const a = () => r.keys('*');\nexport const b = () => r.keys('*');\n`;

@@ -304,7 +304,9 @@ export class Engine {
   private applySuppressions(findings: Finding[], sourceFile: SourceFile, text: string, index: LineIndex, rulesThatRan: Set<string>, file: string): Finding[] {
     const suppressions = parseSuppressions(text, index, (offset) => isCommentAt(sourceFile, offset));
     if (suppressions.length === 0) return findings;
-    const kept = findings.filter((finding) => !suppressedBy(suppressions, finding.ruleId, finding.range.start.line));
+    // A finding inside a statement that spans lines (a multi-line SQL template) is also covered by a
+    // suppression for the line the statement starts on.
+    const kept = findings.filter((finding) => !suppressedBy(suppressions, finding.ruleId, finding.range.start.line, statementLineAt(sourceFile, finding.range.start.offset, index)));
     const unusedSeverity = this.options.ruleOverrides?.[UNUSED_SUPPRESSION] ?? this.config.rules[UNUSED_SUPPRESSION]?.severity ?? this.config.reportUnusedSuppressions;
     if (!isSeverity(unusedSeverity) || this.options.onlyRules) return kept;
     for (const suppression of suppressions) {
@@ -363,6 +365,21 @@ const LITERAL_KINDS = new Set<SyntaxKind>([
  * True when `//` or `/*` at the offset opens a comment: outside string, template, regex and JSX text.
  * Outside those, the two characters can only start a comment.
  */
+/** The 1-based line the innermost statement around an offset starts on. */
+function statementLineAt(sourceFile: SourceFile, offset: number, index: LineIndex): number | undefined {
+  const root = sourceFile.compilerNode;
+  let statement: ts.Node | undefined;
+  const visit = (node: ts.Node): void => {
+    if (node.pos <= offset && offset < node.end) {
+      // Not a class or function: a comment above a class must not cover every field in it.
+      if (ts.isStatement(node) && !ts.isBlock(node) && !ts.isClassDeclaration(node) && !ts.isFunctionDeclaration(node) && !ts.isModuleDeclaration(node)) statement = node;
+      ts.forEachChild(node, visit);
+    }
+  };
+  ts.forEachChild(root, visit);
+  return statement ? index.position(statement.getStart(root)).line : undefined;
+}
+
 function isCommentAt(sourceFile: SourceFile, offset: number): boolean {
   const root = sourceFile.compilerNode;
   let deepest: ts.Node = root;

@@ -48,13 +48,18 @@ export function parseSuppressions(text: string, index: LineIndex, isComment: (of
   return found;
 }
 
-/** The suppression that silences a finding of `ruleId` starting on `line`, if any; marks it used. */
-export function suppressedBy(suppressions: readonly Suppression[], ruleId: string, line: number): Suppression | undefined {
+/**
+ * The suppression that silences a finding of `ruleId` starting on `line`, if any; marks it used. A finding
+ * deep inside a statement that spans lines (a query's multi-line SQL) is also covered on `statementLine`,
+ * where that statement starts: where a reader puts the comment.
+ */
+export function suppressedBy(suppressions: readonly Suppression[], ruleId: string, line: number, statementLine = line): Suppression | undefined {
+  const on = (target: number): boolean => target === line || target === statementLine;
   for (const suppression of suppressions) {
     const covers =
       suppression.kind === 'file' ||
-      (suppression.kind === 'line' && suppression.line === line) ||
-      (suppression.kind === 'next-line' && suppression.line + 1 === line);
+      (suppression.kind === 'line' && on(suppression.line)) ||
+      (suppression.kind === 'next-line' && on(suppression.line + 1));
     if (covers && (suppression.rules.length === 0 || suppression.rules.includes(ruleId))) {
       suppression.used.add(ruleId);
       return suppression;
