@@ -136,6 +136,16 @@ function joinAdvice(join: JoinUse, known: Map<TableUse, CatalogTable>, driven: S
   if (!isKnownColumn(leftTable, join.left.column) || !isKnownColumn(rightTable, join.right.column)) return undefined;
   const indexed = (table: CatalogTable, use: TableUse, column: string): boolean =>
     usableIndexes(table, use).some((index) => (index.method === 'btree' || index.method === 'hash') && leadingColumn(index) === column);
+  // One side filtered, the other not: the filtered side's rows drive the join and the other side is
+  // probed by its join key, the classic foreign key with no index (`users u JOIN orders o ON o.user_id =
+  // u.id WHERE u.id = $1`). The driving side's index does not help the probe.
+  const leftDriven = driven.has(join.left.use);
+  if (leftDriven !== driven.has(join.right.use)) {
+    const [probed, other, table] = leftDriven ? [join.right, join.left, rightTable] : [join.left, join.right, leftTable];
+    if (indexed(table, probed.use, probed.column)) return undefined;
+    const scan = `${other.use.table} is filtered first, then ${table.name} is searched by ${probed.column} for its rows; with no index on ${probed.column}, PostgreSQL scans ${table.name} in full for them (Seq Scan + Hash Join, or a scan per outer row in a Nested Loop)`;
+    return build('join', table, probed.use, [{ column: probed.column, location: probed.location, how: 'JOIN … ON' }], [{ column: probed.column }], 'btree', scan);
+  }
   if (indexed(leftTable, join.left.use, join.left.column) || indexed(rightTable, join.right.use, join.right.column)) return undefined;
   const probed = driven.has(join.left.use) && !driven.has(join.right.use) ? join.right : driven.has(join.right.use) && !driven.has(join.left.use) ? join.left : join.right;
   const other = probed === join.right ? join.left : join.right;
