@@ -12,6 +12,7 @@ import { Catalog } from '../server/src/engine/sql/catalog';
 import { loadSqlParser, parseSql } from '../server/src/engine/sql/parser';
 import { statementShapes, type StatementShape } from '../server/src/engine/sql/query-shape';
 import { applyTsSchemaFile } from '../server/src/engine/sql/ts-schema';
+import { buildCatalog, findSchemaFiles } from '../server/src/engine/sql/schema';
 import { applyPrismaSchema } from '../server/src/engine/sql/prisma-schema';
 import { applyTextEdits } from '../server/src/engine/text';
 import { FIXTURES } from './harness';
@@ -122,6 +123,49 @@ describe('sql: schema catalog', function () {
   });
 });
 
+describe('sql: schema sources that are not the schema', function () {
+  /** The index names on a table after replaying a project folder written from `files`. */
+  function indexesAfter(files: Record<string, string>, table: string): string[] {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelint-schema-'));
+    try {
+      for (const [name, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), text);
+      }
+      return buildCatalog(dir, findSchemaFiles(dir)).table(undefined, table)?.indexes.map((index) => index.name).sort() ?? [];
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const init = 'CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, status text);\n';
+
+  it('replays only the up half of a migration tool that keeps both in one file', function () {
+    const dbmate = `-- migrate:up\n${init}CREATE INDEX idx_users_email ON users (email);\n\n-- migrate:down\nDROP INDEX idx_users_email;\nDROP TABLE users;\n`;
+    assert.deepEqual(indexesAfter({ 'db/migrations/20240101000000_init.sql': dbmate }, 'users'), ['idx_users_email', 'users_pkey']);
+    const goose = `-- +goose Up\n${init}CREATE INDEX idx_users_status ON users (status);\n-- +goose Down\nDROP TABLE users;\n`;
+    assert.deepEqual(indexesAfter({ 'migrations/001_init.sql': goose }, 'users'), ['idx_users_status', 'users_pkey']);
+  });
+
+  it('skips the down files of up/down pairs', function () {
+    const files = {
+      'migrations/000001_init.up.sql': `${init}CREATE INDEX idx_users_email ON users (email);\n`,
+      'migrations/000001_init.down.sql': 'DROP INDEX idx_users_email;\nDROP TABLE users;\n',
+      'migrations/002.do.status.sql': 'CREATE INDEX idx_users_status ON users (status);\n',
+      'migrations/002.undo.status.sql': 'DROP INDEX idx_users_status;\n',
+    };
+    assert.deepEqual(indexesAfter(files, 'users'), ['idx_users_email', 'idx_users_status', 'users_pkey']);
+  });
+
+  it("ignores the DROPs of a reset script or a test's teardown", function () {
+    const files = {
+      'migrations/001_init.sql': `${init}CREATE INDEX idx_users_email ON users (email);\n`,
+      'scripts/reset.sql': 'DROP INDEX idx_users_email;\nDROP TABLE users;\n',
+      'test/setup.ts': "import { Pool } from 'pg';\nconst pool = new Pool();\nexport async function teardown() {\n  await pool.query('DROP TABLE IF EXISTS users CASCADE');\n}\n",
+    };
+    assert.deepEqual(indexesAfter(files, 'users'), ['idx_users_email', 'users_pkey']);
+  });
+});
+
 describe('sql: advisor', function () {
   let catalog: Catalog;
   before(function () {
@@ -168,6 +212,44 @@ describe('missing-index fixes', function () {
     assert.equal(nextMigrationName(['1700000000000-a.ts'], 'idx', '.ts', now), `${now.getTime()}-idx.ts`);
     assert.equal(nextMigrationName([], 'idx', '.sql', now), '20250102030405_idx.sql');
     assert.equal(nextMigrationName(['99999999999999_future.sql'], 'idx', '.sql', now), '100000000000000_idx.sql');
+  });
+
+  /** The files the first fix would create in a project of `migrations` plus one query on users.status. */
+  async function createdBy(migrations: Record<string, string>): Promise<{ name: string; content: string }[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalelint-convention-'));
+    try {
+      for (const [name, text] of Object.entries(migrations)) {
+        fs.mkdirSync(path.dirname(path.join(dir, 'migrations', name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'migrations', name), text);
+      }
+      fs.copyFileSync(path.join(FIXTURES, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+      fs.writeFileSync(path.join(dir, 'package.json'), '{ "name": "convention", "private": true }');
+      const query = path.join(dir, 'q.ts');
+      fs.writeFileSync(query, "import { Pool } from 'pg';\nconst pool = new Pool({ connectionTimeoutMillis: 2_000 });\nexport const byStatus = (s: string) => pool.query('SELECT id FROM users WHERE status = $1', [s]);\n");
+      const [finding] = (await new Engine({ rules: RULES, root: dir, onlyRules: ['missing-index'] }).analyzePaths([query])).results[0].findings;
+      assert.ok(finding, 'no finding');
+      return (finding.fixes[0].creates ?? []).map((creation) => ({ name: path.relative(path.join(dir, 'migrations'), creation.file), content: creation.content }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const users = 'CREATE TABLE users (id bigserial PRIMARY KEY, email text, status text);\n';
+
+  it('writes the migration in the folder\'s convention: up/down pairs, do/undo pairs, in-file markers', async function () {
+    this.timeout(60_000);
+    const pair = await createdBy({ '000001_init.up.sql': users, '000001_init.down.sql': 'DROP TABLE users;\n' });
+    assert.deepEqual(pair.map((file) => file.name), ['000002_idx_users_status.up.sql', '000002_idx_users_status.down.sql']);
+    assert.equal(pair[1].content, 'DROP INDEX CONCURRENTLY IF EXISTS idx_users_status;\n');
+    const postgrator = await createdBy({ '001.do.init.sql': users, '001.undo.init.sql': 'DROP TABLE users;\n' });
+    assert.deepEqual(postgrator.map((file) => file.name), ['002.do.idx_users_status.sql', '002.undo.idx_users_status.sql']);
+    const [dbmate] = await createdBy({ '20240101000000_init.sql': `-- migrate:up\n${users}\n-- migrate:down\nDROP TABLE users;\n` });
+    assert.match(dbmate.content, /^-- migrate:up transaction:false\n[\s\S]*CREATE INDEX CONCURRENTLY idx_users_status ON users \(status\);\n\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS idx_users_status;\n$/);
+  });
+
+  it('names the index so that it does not collide with one the schema has', async function () {
+    this.timeout(60_000);
+    const [created] = await createdBy({ '001_init.sql': `${users}CREATE INDEX idx_users_status ON users (status) WHERE email IS NULL;\n` });
+    assert.match(created.content, /CREATE INDEX CONCURRENTLY idx_users_status_2 ON users \(status\);/);
   });
 
   // Copies a fixture project, applies the first fix of each finding for real, analyses again.

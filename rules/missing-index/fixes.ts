@@ -65,21 +65,53 @@ export function nextMigrationName(existing: readonly string[], slug: string, ext
   return name;
 }
 
+/**
+ * A new SQL migration in the folder's own convention: golang-migrate's `N_x.up.sql` / `N_x.down.sql`
+ * pair, postgrator's `N.do.x.sql` / `N.undo.x.sql`, one file with dbmate's, goose's or node-pg-migrate's
+ * up/down markers, or a plain numbered or timestamped file.
+ */
 function sqlMigrationFix(advice: IndexAdvice, writer: SchemaWriter, statement: string): Fix {
-  const name = nextMigrationName(writer.files ?? [], advice.indexName, '.sql');
-  const content =
+  const files = writer.files ?? [];
+  const header =
     `-- Index for queries on ${describe(advice)} (scalelint missing-index).\n` +
     `-- CONCURRENTLY builds it without blocking writes; it cannot run inside a transaction block,\n` +
-    `-- so apply this migration outside one.\n` +
-    `${statement}\n`;
-  return { title: `Add migration ${name}: ${statement}`, kind: 'suggestion', edits: [], creates: [{ file: path.join(writer.location, name), content }] };
+    `-- so apply this migration outside one.\n`;
+  const drop = `${advice.dropStatement}\n`;
+  const at = (name: string) => path.join(writer.location, name);
+  const fix = (name: string, creates: { file: string; content: string }[]): Fix => ({ title: `Add migration ${name}: ${statement}`, kind: 'suggestion', edits: [], creates });
+  if (files.some((file) => /\.up\.sql$/i.test(file))) {
+    const up = nextMigrationName(files, advice.indexName, '.up.sql');
+    return fix(up, [{ file: at(up), content: `${header}${statement}\n` }, { file: at(up.replace(/\.up\.sql$/, '.down.sql')), content: drop }]);
+  }
+  const postgrator = files.map((file) => /^(\d+)\.do\./.exec(file)?.[1]).filter((number): number is string => number !== undefined);
+  if (postgrator.length) {
+    const last = postgrator.sort(migrationOrder)[postgrator.length - 1];
+    const next = String(Number(last) + 1).padStart(last.length, '0');
+    const name = `${next}.do.${advice.indexName}.sql`;
+    return fix(name, [{ file: at(name), content: `${header}${statement}\n` }, { file: at(`${next}.undo.${advice.indexName}.sql`), content: drop }]);
+  }
+  const name = nextMigrationName(files, advice.indexName, '.sql');
+  const sample = files.length ? readIfSmall(at(files[files.length - 1])) : undefined;
+  let content = `${header}${statement}\n`;
+  if (sample && /^--\s*migrate:up/im.test(sample)) content = `-- migrate:up transaction:false\n${header}${statement}\n\n-- migrate:down transaction:false\n${drop}`;
+  else if (sample && /^--\s*\+goose up/im.test(sample)) content = `-- +goose NO TRANSACTION\n-- +goose Up\n${header}${statement}\n\n-- +goose Down\n${drop}`;
+  else if (sample && /^--\s*up migration/im.test(sample)) content = `-- Up Migration\n${header}${statement}\n\n-- Down Migration\n${drop}`;
+  return fix(name, [{ file: at(name), content }]);
+}
+
+function readIfSmall(file: string): string | undefined {
+  try {
+    return fs.statSync(file).size < 1_000_000 ? fs.readFileSync(file, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function knexMigrationFix(advice: IndexAdvice, writer: SchemaWriter, statement: string): Fix {
   const typescript = (writer.files ?? []).some((file) => /\.[cm]?ts$/.test(file));
   const name = nextMigrationName(writer.files ?? [], `add_${advice.indexName}`, typescript ? '.ts' : '.js');
   const up = JSON.stringify(statement.replace(/;$/, ''));
-  const down = JSON.stringify(`DROP INDEX CONCURRENTLY IF EXISTS ${advice.indexName}`);
+  const down = JSON.stringify(advice.dropStatement.replace(/;$/, ''));
   const content = typescript
     ? `import type { Knex } from 'knex';\n\n` +
       `// CREATE INDEX CONCURRENTLY builds without blocking writes but cannot run inside a transaction.\n` +

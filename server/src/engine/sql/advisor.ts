@@ -20,6 +20,8 @@ export interface IndexAdvice {
   scan: string;
   statement: string;
   indexName: string;
+  /** Undoes `statement`, for a migration's down step: the same name, quoted and qualified the same way. */
+  dropStatement: string;
 }
 
 const BTREE_KINDS = new Set(['eq', 'null', 'range', 'prefix']);
@@ -59,7 +61,18 @@ export function adviseIndexes(shape: StatementShape, catalog: Catalog): IndexAdv
     const found = joinAdvice(join, known, drivenByFilter);
     if (found && !advice.some((existing) => existing.table === found.table && existing.use === found.use)) advice.push(found);
   }
-  return advice;
+  // A name the schema already uses (a partial index on the same column, say) would fail the migration.
+  return advice.map((one) => {
+    if (!catalog.hasIndexNamed(one.indexName)) return one;
+    let n = 2;
+    while (catalog.hasIndexNamed(suffixed(one.indexName, n))) n++;
+    return { ...one, ...statementsFor(one.table, suffixed(one.indexName, n), one.method, one.indexColumns) };
+  });
+}
+
+function suffixed(name: string, n: number): string {
+  const suffix = `_${n}`;
+  return identifierFor(name).slice(0, 63 - suffix.length) + suffix;
 }
 
 function isKnownColumn(table: CatalogTable, column: string): boolean {
@@ -178,10 +191,16 @@ function build(
   scan: string,
 ): IndexAdvice {
   const indexName = identifierFor(`idx_${table.name}_${indexColumns.map((column) => column.column).join('_')}`);
-  const qualified = table.schema === 'public' ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+  return { reason, table, use, columns, indexColumns, method, scan, ...statementsFor(table, indexName, method, indexColumns) };
+}
+
+function statementsFor(table: CatalogTable, indexName: string, method: 'btree' | 'gin', indexColumns: IndexAdvice['indexColumns']): Pick<IndexAdvice, 'statement' | 'indexName' | 'dropStatement'> {
+  const schema = table.schema === 'public' ? '' : `${quoteIdent(table.schema)}.`;
   const columnList = indexColumns.map((column) => `${quoteIdent(column.column)}${column.descending ? ' DESC' : ''}`).join(', ');
-  const statement = `CREATE INDEX CONCURRENTLY ${quoteIdent(indexName)} ON ${qualified}${method === 'gin' ? ' USING gin' : ''} (${columnList});`;
-  return { reason, table, use, columns, indexColumns, method, scan, statement, indexName };
+  const statement = `CREATE INDEX CONCURRENTLY ${quoteIdent(indexName)} ON ${schema}${quoteIdent(table.name)}${method === 'gin' ? ' USING gin' : ''} (${columnList});`;
+  // The index lives in its table's schema.
+  const dropStatement = `DROP INDEX CONCURRENTLY IF EXISTS ${schema}${quoteIdent(indexName)};`;
+  return { statement, indexName, dropStatement };
 }
 
 /** PostgreSQL truncates identifiers at 63 bytes. */

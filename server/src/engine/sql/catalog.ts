@@ -51,6 +51,11 @@ export class Catalog {
     return this.tables.size;
   }
 
+  /** Whether an index of this name exists (index names are unique per schema; checked across all here). */
+  hasIndexNamed(name: string): boolean {
+    return this.indexOwner.has(name);
+  }
+
   allTables(): CatalogTable[] {
     return [...this.tables.values()];
   }
@@ -135,26 +140,31 @@ export class Catalog {
   }
 
   /** Replays every statement of a SQL file (a migration, a schema dump) that the parser understands. */
-  applySql(sql: string, file: string, firstLine = 1): void {
+  /**
+   * `drops: false` for files that are not migrations (a reset script, a test's teardown): their DROPs
+   * clear a database for a moment, they do not change the schema the code runs against.
+   */
+  applySql(sql: string, file: string, firstLine = 1, drops = true): void {
     const parsed = parseSql(sql);
     if (!parsed) {
       // One bad statement must not hide the rest of the file: fall back to statement by statement.
       for (const piece of splitStatements(sql)) {
         const one = parseSql(piece.text);
         if (!one) continue;
-        for (const statement of one.statements) this.applyStatement(statement.stmt, { file, line: firstLine + lineOf(sql, piece.start) - 1 });
+        for (const statement of one.statements) this.applyStatement(statement.stmt, { file, line: firstLine + lineOf(sql, piece.start) - 1 }, drops);
       }
       return;
     }
     for (const statement of parsed.statements) {
-      this.applyStatement(statement.stmt, { file, line: firstLine + lineOf(sql, statement.start) - 1 });
+      this.applyStatement(statement.stmt, { file, line: firstLine + lineOf(sql, statement.start) - 1 }, drops);
     }
   }
 
-  applyStatement(stmt: SqlNode, source: SourceLocation): void {
+  applyStatement(stmt: SqlNode, source: SourceLocation, drops = true): void {
     const kind = nodeKind(stmt);
     if (!kind) return;
     const [name, body] = kind;
+    if (!drops && name === 'DropStmt') return;
     switch (name) {
       case 'CreateStmt':
         this.applyCreateTable(body, source);

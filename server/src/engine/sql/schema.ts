@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Catalog, type SchemaWriter } from './catalog';
 import { applyPrismaSchema } from './prisma-schema';
-import { applyTsSchemaFile, TS_SCHEMA_HINT } from './ts-schema';
+import { applyTsSchemaFile, isCodeMigration, TS_SCHEMA_HINT } from './ts-schema';
+
+export { isCodeMigration };
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', 'vendor']);
 const MAX_DEPTH = 8;
@@ -116,7 +118,7 @@ export function buildCatalog(root: string, files: SchemaFile[]): Catalog {
   // Migrations replay in order (SQL and code migrations interleaved by file name); declarative
   // schemas (schema.prisma, entities, Drizzle tables) describe the present and come last.
   const migrations = [
-    ...files.filter((file) => file.kind === 'sql').map((file) => ({ file: file.file, code: undefined as string | undefined })),
+    ...files.filter((file) => file.kind === 'sql' && !isDownMigrationFile(file.file)).map((file) => ({ file: file.file, code: undefined as string | undefined })),
     ...codeFiles.filter((code) => isCodeMigration(code.file)).map((code) => ({ file: code.file, code: code.text })),
   ].sort((a, b) => migrationOrder(path.basename(a.file), path.basename(b.file)) || migrationOrder(a.file, b.file));
   for (const migration of migrations) {
@@ -124,7 +126,7 @@ export function buildCatalog(root: string, files: SchemaFile[]): Catalog {
       applyTsSchemaFile(catalog, migration.file, migration.code);
     } else {
       const text = readText(migration.file);
-      if (text !== undefined) catalog.applySql(text, migration.file);
+      if (text !== undefined) catalog.applySql(upSections(text), migration.file, 1, isMigrationSql(migration.file));
     }
     catalog.files.push(migration.file);
   }
@@ -163,10 +165,48 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** A file under a `migrations` folder (or named like one) replays in order. */
-export function isCodeMigration(file: string): boolean {
-  return file.split(path.sep).some((part) => /^migrations?$/i.test(part));
+/**
+ * The undo half of a migration pair, never replayed: golang-migrate's `1_x.down.sql`, postgrator's
+ * `001.undo.x.sql`, diesel's `down.sql`, `…_rollback.sql`.
+ */
+export function isDownMigrationFile(file: string): boolean {
+  const name = path.basename(file).toLowerCase();
+  return name === 'down.sql' || /[._-](down|undo|rollback|revert)\.sql$/.test(name) || /\.(down|undo)\./.test(name);
 }
+
+/** A SQL file that changes the schema for good: under a migrations folder, or numbered like a migration. */
+function isMigrationSql(file: string): boolean {
+  return isCodeMigration(file) || /^\d{3,}[._-]/.test(path.basename(file)) || /^V\d+__/.test(path.basename(file));
+}
+
+/** Section markers of SQL migration tools that keep up and down in one file. */
+const DOWN_MARKER = /^--\s*(migrate:down|down migration|\+migrate down|\+goose down)\b.*$/gim;
+const UP_MARKER = /^--\s*(migrate:up|up migration|\+migrate up|\+goose up)\b.*$/gim;
+
+/**
+ * The file with its down sections blanked (dbmate `-- migrate:down`, node-pg-migrate `-- Down Migration`,
+ * sql-migrate `-- +migrate Down`, goose `-- +goose Down`), newlines kept so lines still match.
+ */
+export function upSections(text: string): string {
+  // matchAll starts where the pattern's lastIndex is: the global patterns are only used through it.
+  const marks: { at: number; down: boolean }[] = [];
+  for (const match of text.matchAll(DOWN_MARKER)) marks.push({ at: match.index ?? 0, down: true });
+  for (const match of text.matchAll(UP_MARKER)) marks.push({ at: match.index ?? 0, down: false });
+  if (!marks.some((mark) => mark.down)) return text;
+  marks.sort((a, b) => a.at - b.at);
+  let result = '';
+  let from = 0;
+  let down = false;
+  for (const mark of [...marks, { at: text.length, down: false }]) {
+    const piece = text.slice(from, mark.at);
+    result += down ? piece.replace(/[^\n]/g, ' ') : piece;
+    from = mark.at;
+    down = mark.down;
+  }
+  return result;
+}
+
+
 
 export function migrationKind(text: string): 'knex' | 'sequelize' | 'typeorm' | undefined {
   if (/MigrationInterface|queryRunner/.test(text)) return 'typeorm';

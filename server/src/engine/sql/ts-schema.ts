@@ -3,6 +3,7 @@
 // Knex migrations (knex.schema.createTable/alterTable, table.index/primary/unique), Sequelize
 // migrations (queryInterface.createTable/addIndex/...) and sequelize-typescript models (@Table),
 // Drizzle tables (pgTable(..., (t) => [index().on(...)])). Raw SQL inside any of them is replayed too.
+import * as path from 'node:path';
 import { ts } from 'ts-morph';
 import { conjunctKeys, type Catalog, type CatalogTable, type SchemaWriter, type SourceLocation } from './catalog';
 import { parseSql } from './parser';
@@ -46,6 +47,11 @@ export function applyTsSchemaFile(catalog: Catalog, file: string, text: string):
   };
   visit(source);
   return writer;
+}
+
+/** A file under a `migrations` folder (or named like one) replays in order. */
+export function isCodeMigration(file: string): boolean {
+  return file.split(path.sep).some((part) => /^migrations?$/i.test(part));
 }
 
 // ——— helpers over the syntax tree ———
@@ -386,7 +392,7 @@ function applyMigrationCall(context: FileContext, call: ts.CallExpression, name:
   // Raw SQL: knex.raw / knex.schema.raw / queryRunner.query / queryInterface.sequelize.query
   if (name === 'raw' || name === 'query') {
     const sql = stringOf(args[0]);
-    if (sql && /^\s*(CREATE|ALTER|DROP)\b/i.test(sql)) catalog.applySql(sql, context.file, locationOf(context, args[0]).line);
+    if (sql && /^\s*(CREATE|ALTER|DROP)\b/i.test(sql)) catalog.applySql(sql, context.file, locationOf(context, args[0]).line, isCodeMigration(context.file));
     return;
   }
   const receiver = ts.isPropertyAccessExpression(call.expression) ? call.expression.expression.getText(context.source) : '';
