@@ -200,6 +200,11 @@ describe('sql: advisor', function () {
     assert.deepEqual(advice('SELECT * FROM items i JOIN orders o ON o.id = i.order_id WHERE i.sku = $1', catalogOf('CREATE TABLE orders (id int PRIMARY KEY); CREATE TABLE items (id int PRIMARY KEY, order_id int, sku text); CREATE INDEX ON items (sku);')), []);
     assert.deepEqual(advice('SELECT * FROM orders o JOIN items i ON i.sku = o.status WHERE o.customer_id = $1', catalog), ['CREATE INDEX CONCURRENTLY idx_items_sku ON items (sku);']);
     assert.deepEqual(advice('SELECT * FROM ledger WHERE account = $1', catalog), []);
+    // A cast on the column is an expression: an expression index on the same cast serves it, and a
+    // plain index on the column would not (so none is proposed).
+    const events = catalogOf('CREATE TABLE events (id int PRIMARY KEY, happened_at timestamp NOT NULL); CREATE INDEX idx_events_day ON events ((happened_at::date));');
+    assert.deepEqual(advice('SELECT id FROM events WHERE happened_at::date = $1', events), []);
+    assert.deepEqual(advice('SELECT id FROM events WHERE happened_at::time = $1', events), []);
     assert.deepEqual(advice('SELECT * FROM "user" WHERE "order" = 1', catalogOf('CREATE TABLE "user" (id int, "order" int);')), ['CREATE INDEX CONCURRENTLY idx_user_order ON "user" ("order");']);
   });
 });

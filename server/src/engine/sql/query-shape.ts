@@ -312,7 +312,9 @@ function classifyFilter(conjunct: unknown, scope: Scope): void {
   const [name, body] = kind;
   const record = (operand: unknown, value: unknown, filterKind: FilterKind, operator: string): void => {
     if (!isValueFor(value, scope)) return;
-    const ref = columnRef(operand);
+    // `happened_at::date = $1`: the cast makes it an expression, which only an expression index on the
+    // same cast serves (a plain index on happened_at does not).
+    const ref = nodeKind(operand)?.[0] === 'TypeCast' ? undefined : columnRef(operand);
     if (ref) {
       const use = scope.resolve(ref);
       if (!use) return;
