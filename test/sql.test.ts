@@ -114,6 +114,12 @@ describe('sql: schema catalog', function () {
     assert.deepEqual([...catalog.table(undefined, 'users')!.columns], ['id', 'email_address']);
     assert.ok(catalog.table(undefined, 'users')!.indexes.some((index) => index.name === 'users_email_address_key'));
     assert.deepEqual([...catalog.table(undefined, 'Post')!.columns], ['id', 'authorId']);
+    // A block attribute written over several lines is one index.
+    applyPrismaSchema(catalog, 'model Invoice {\n  id Int @id\n  tenantId Int\n  status String\n  @@index(\n    [tenantId,\n     status],\n    map: "invoices_tenant_status"\n  )\n}\n', 'schema.prisma');
+    assert.deepEqual(catalog.table(undefined, 'Invoice')!.indexes.map((index) => [index.name, index.keys]), [
+      ['Invoice_pkey', [{ column: 'id' }]],
+      ['invoices_tenant_status', [{ column: 'tenantId' }, { column: 'status' }]],
+    ]);
 
     applyTsSchemaFile(catalog, 'knex.ts', "export async function up(knex: any) { await knex.schema.createTable('jobs', (t: any) => { t.increments('id'); t.string('queue').index(); t.index(['state', 'run_at']); }); }\nexport async function down(knex: any) { await knex.schema.dropTable('jobs'); }");
     assert.deepEqual(catalog.table(undefined, 'jobs')!.indexes.map((index) => index.name), ['jobs_pkey', 'jobs_queue_index', 'jobs_state_run_at_index']);

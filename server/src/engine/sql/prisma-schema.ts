@@ -12,6 +12,16 @@ export interface PrismaModel {
   columns: Map<string, string>;
 }
 
+/** Open parentheses and brackets not yet closed. */
+function depthOf(text: string): number {
+  let depth = 0;
+  for (const char of text) {
+    if (char === '(' || char === '[') depth++;
+    else if (char === ')' || char === ']') depth--;
+  }
+  return depth;
+}
+
 export function applyPrismaSchema(catalog: Catalog, text: string, file: string): PrismaModel[] {
   const models = parsePrismaModels(text);
   for (const model of models) {
@@ -19,9 +29,11 @@ export function applyPrismaSchema(catalog: Catalog, text: string, file: string):
     // The model is the table's home (where a fix adds @@index), even when prisma/migrations created it first:
     // `prisma migrate dev` writes the SQL from the schema.
     table.source = { file, line: model.line };
-    const lines = text.split(/\r?\n/).slice(model.line, model.endLine - 1);
-    lines.forEach((raw, offset) => {
-      const line = stripComment(raw).trim();
+    const lines = text.split(/\r?\n/).slice(model.line, model.endLine - 1).map((raw) => stripComment(raw).trim());
+    lines.forEach((first, offset) => {
+      let line = first;
+      // `@@index([tenantId,\n status])`: a block attribute continues until its parentheses close.
+      for (let next = offset + 1; line.startsWith('@@') && depthOf(line) > 0 && next < lines.length; next++) line += ` ${lines[next]}`;
       const source = { file, line: model.line + offset + 1 };
       const block = /^@@(id|unique|index)\s*\(\s*(?:fields\s*:\s*)?\[([^\]]*)\]([^)]*)\)?/.exec(line);
       if (block) {
