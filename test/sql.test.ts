@@ -86,6 +86,19 @@ describe('sql: query shapes', function () {
 });
 
 describe('sql: schema catalog', function () {
+  it("names unnamed indexes as PostgreSQL does, so that later DROP INDEXes find them", function () {
+    const catalog = catalogOf(`
+      CREATE TABLE orders (id int PRIMARY KEY, status text, created_at timestamptz, email text);
+      CREATE INDEX ON orders (status, created_at);
+      CREATE INDEX ON orders (lower(email));
+      CREATE UNIQUE INDEX ON orders (email);
+      CREATE INDEX ON orders (status);
+      CREATE INDEX ON orders (status);`);
+    assert.deepEqual(catalog.table(undefined, 'orders')!.indexes.map((index) => index.name), ['orders_pkey', 'orders_status_created_at_idx', 'orders_lower_idx', 'orders_email_key', 'orders_status_idx', 'orders_status_idx1']);
+    catalog.applySql('DROP INDEX orders_status_created_at_idx; DROP INDEX orders_lower_idx;', 'drop.sql');
+    assert.deepEqual(catalog.table(undefined, 'orders')!.indexes.map((index) => index.name), ['orders_pkey', 'orders_email_key', 'orders_status_idx', 'orders_status_idx1']);
+  });
+
   it('replays CREATE, ALTER, DROP and RENAME in order', function () {
     const catalog = catalogOf(`
       CREATE TABLE a (id int PRIMARY KEY, x int UNIQUE, y int, z int, CONSTRAINT a_yz UNIQUE (y, z));

@@ -218,21 +218,36 @@ export class Catalog {
     this.addIndex(table, { name, keys: columns.map((column) => ({ column })), unique: type !== 'CONSTR_EXCLUSION', method, where: [], source });
   }
 
+  private defaultIndexName(table: string, keyNames: string[], suffix: string): string {
+    const base = `${table}_${keyNames.join('_')}`.slice(0, 63 - suffix.length - 1);
+    let name = `${base}_${suffix}`;
+    for (let n = 1; this.indexOwner.has(name); n++) name = `${base}_${suffix}${n}`;
+    return name;
+  }
+
   private applyCreateIndex(body: SqlNode, source: SourceLocation): void {
     const relation = relationOf(body.relation);
     if (!relation) return;
     const table = this.table(relation.schema === 'public' && !(body.relation as SqlNode).schemaname ? undefined : relation.schema, relation.name)
       ?? this.defineTable(relation.schema, relation.name, source);
     const keys: IndexKey[] = [];
+    // PostgreSQL's own name for an unnamed index: table, each key's name (a column, a function's name,
+    // or `expr`), then `idx` or `key`, with a number when taken (ChooseIndexName).
+    const keyNames: string[] = [];
     for (const param of (body.indexParams as unknown[] | undefined) ?? []) {
       const element = nodeKind(param)?.[1];
       if (!element) continue;
-      if (typeof element.name === 'string') keys.push({ column: element.name });
-      else if (element.expr) keys.push(expressionKeyOf(element.expr));
+      if (typeof element.name === 'string') {
+        keys.push({ column: element.name });
+        keyNames.push(element.name);
+      } else if (element.expr) {
+        keys.push(expressionKeyOf(element.expr));
+        const call = nodeKind(element.expr);
+        keyNames.push(call?.[0] === 'FuncCall' ? stringList(call[1].funcname).pop() ?? 'expr' : 'expr');
+      }
     }
     if (keys.length === 0) return;
-    const firstColumn = keys[0] && 'column' in keys[0] ? keys[0].column : 'expr';
-    const name = typeof body.idxname === 'string' ? body.idxname : `${table.name}_${firstColumn}_idx`;
+    const name = typeof body.idxname === 'string' ? body.idxname : this.defaultIndexName(table.name, keyNames, body.unique ? 'key' : 'idx');
     if (body.if_not_exists && table.indexes.some((index) => index.name === name)) return;
     this.addIndex(table, {
       name,
