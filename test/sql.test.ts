@@ -134,6 +134,11 @@ describe('sql: schema catalog', function () {
       ['invoices_tenant_status', [{ column: 'tenantId' }, { column: 'status' }]],
     ]);
 
+    // Sequelize names an unnamed index by underscoring the table and fields; a later removeIndex uses that name.
+    applyTsSchemaFile(catalog, 'migrations/1-users.js', "module.exports = { async up(queryInterface) { await queryInterface.createTable('Users', { id: { type: 'INTEGER', primaryKey: true }, orgId: { type: 'INTEGER' }, status: { type: 'STRING' } }); await queryInterface.addIndex('Users', ['orgId', 'status']); await queryInterface.addIndex('Users', ['status']); } };");
+    applyTsSchemaFile(catalog, 'migrations/2-users.js', "module.exports = { async up(queryInterface) { await queryInterface.removeIndex('Users', 'users_org_id_status'); } };");
+    assert.deepEqual(catalog.table(undefined, 'Users')!.indexes.map((index) => index.name), ['Users_pkey', 'users_status']);
+
     applyTsSchemaFile(catalog, 'knex.ts', "export async function up(knex: any) { await knex.schema.createTable('jobs', (t: any) => { t.increments('id'); t.string('queue').index(); t.index(['state', 'run_at']); }); }\nexport async function down(knex: any) { await knex.schema.dropTable('jobs'); }");
     assert.deepEqual(catalog.table(undefined, 'jobs')!.indexes.map((index) => index.name), ['jobs_pkey', 'jobs_queue_index', 'jobs_state_run_at_index']);
 

@@ -458,7 +458,8 @@ function applyMigrationCall(context: FileContext, call: ts.CallExpression, name:
       if (!fields) return;
       const table = catalog.table(undefined, tableName) ?? catalog.defineTable('public', tableName, locationOf(context, call));
       addIndex(context, table, fields, {
-        name: stringOf(property(options, 'name')) ?? `${tableName}_${fields.join('_')}`,
+        // Sequelize's own name: underscored (`Users`, ['orgId', 'status'] → users_org_id_status).
+        name: stringOf(property(options, 'name')) ?? snakeCase(`${tableName}_${fields.join('_')}`),
         unique: isTrue(property(options, 'unique')),
         method: stringOf(property(options, 'using'))?.toLowerCase(),
       }, call);
@@ -469,7 +470,7 @@ function applyMigrationCall(context: FileContext, call: ts.CallExpression, name:
       const name = stringOf(args[1]);
       const fields = stringsOf(args[1]);
       if (name) catalog.dropIndex(name);
-      else if (tableName && fields) catalog.dropIndex(`${tableName}_${fields.join('_')}`);
+      else if (tableName && fields) catalog.dropIndex(snakeCase(`${tableName}_${fields.join('_')}`));
       return;
     }
     case 'createIndex': {
