@@ -81,6 +81,23 @@ describe('CLI formats (built binary)', function () {
     });
   });
 
+  it('json: a fix of several edits in one file is one merged range that gives the fixed twin', function () {
+    const source = path.join(FIXTURES, 'uncached-hot-read', 'fix-settings.ts');
+    const [result] = JSON.parse(run(['--format', 'json', ...onlyRule('uncached-hot-read'), source]).stdout) as { messages: { suggestions?: { fix: { range: [number, number]; text: string } }[] }[] }[];
+    const [suggestion] = result.messages.flatMap((message) => message.suggestions ?? []);
+    assert.ok(suggestion, 'no suggestion in the JSON report');
+    const text = fs.readFileSync(source, 'utf8');
+    const fixed = text.slice(0, suggestion.fix.range[0]) + suggestion.fix.text + text.slice(suggestion.fix.range[1]);
+    assert.equal(fixed, fs.readFileSync(path.join(FIXTURES, 'uncached-hot-read', 'fix-settings.fixed.ts'), 'utf8'));
+  });
+
+  it('sarif: a fix that edits a file outside the analysed ones (schema.prisma) is carried', function () {
+    const source = path.join(FIXTURES, 'missing-index', 'prisma', 'reports.ts');
+    const log = JSON.parse(run(['--format', 'sarif', ...onlyRule('missing-index'), source]).stdout) as SarifLog;
+    const changed = (log.runs[0].results ?? []).flatMap((result) => result.fixes ?? []).flatMap((fix) => fix.artifactChanges.map((change) => change.artifactLocation.uri ?? ''));
+    assert.ok(changed.some((uri) => uri.endsWith('prisma/schema.prisma')), changed.join(', '));
+  });
+
   it('maps severities and unused suppressions in sarif and github', function () {
     const dir = scratch();
     try {

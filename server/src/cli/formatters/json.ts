@@ -38,17 +38,36 @@ export function eslintSeverity(finding: Finding): 1 | 2 {
   return finding.severity === 'error' ? 2 : 1;
 }
 
-function singleFileEdit(finding: Finding, kind: 'fix' | 'suggestion'): { title: string; range: [number, number]; text: string }[] {
-  return finding.fixes
-    .filter((fix) => fix.kind === kind && !fix.creates?.length && fix.edits.length === 1 && fix.edits[0].file === finding.file)
-    .map((fix) => ({ title: fix.title, range: [fix.edits[0].start, fix.edits[0].end] as [number, number], text: fix.edits[0].newText }));
+/**
+ * Fixes as ESLint writes them: one range and its new text. Several edits in the finding's file merge into
+ * one range from the first to the last, the text between kept (ESLint's own mergeFixes). A fix that edits
+ * another file or creates one has no ESLint form: SARIF carries those.
+ */
+function singleFileEdit(finding: Finding, kind: 'fix' | 'suggestion', text: string): { title: string; range: [number, number]; text: string }[] {
+  const result: { title: string; range: [number, number]; text: string }[] = [];
+  for (const fix of finding.fixes) {
+    if (fix.kind !== kind || fix.creates?.length || fix.edits.length === 0 || fix.edits.some((edit) => edit.file !== finding.file)) continue;
+    const edits = [...fix.edits].sort((a, b) => a.start - b.start);
+    if (edits.some((edit, index) => index > 0 && edit.start < edits[index - 1].end)) continue;
+    const start = edits[0].start;
+    const end = Math.max(...edits.map((edit) => edit.end));
+    let merged = '';
+    let at = start;
+    for (const edit of edits) {
+      merged += text.slice(at, edit.start) + edit.newText;
+      at = edit.end;
+    }
+    merged += text.slice(at, end);
+    result.push({ title: fix.title, range: [start, end], text: merged });
+  }
+  return result;
 }
 
 export function toEslintResults(results: readonly FileResult[]): EslintResult[] {
   return results.map((result) => {
     const messages = result.findings.map((finding): EslintMessage => {
-      const [fix] = singleFileEdit(finding, 'fix');
-      const suggestions = singleFileEdit(finding, 'suggestion');
+      const [fix] = singleFileEdit(finding, 'fix', result.text);
+      const suggestions = singleFileEdit(finding, 'suggestion', result.text);
       return {
         ruleId: finding.ruleId,
         severity: eslintSeverity(finding),

@@ -53,9 +53,10 @@ function toFix(fix: Finding['fixes'][number], cwd: string, texts: ReadonlyMap<st
     changes.push({
       artifactLocation: artifactLocation(file, cwd),
       // Character offsets are exact for any edit, even inside a line; SARIF viewers accept them.
+      // Also for a file outside the analysed set (schema.prisma, an entity): the offsets are into the text
+      // read from disk, as for the others.
       replacements: edits.map((edit) => ({ deletedRegion: { charOffset: edit.start, charLength: edit.end - edit.start }, insertedContent: { text: edit.newText } })),
     });
-    if (!texts.has(file)) return undefined;
   }
   for (const creation of fix.creates ?? []) {
     changes.push({
