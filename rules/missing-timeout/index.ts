@@ -3,7 +3,7 @@
 // the process runs out of sockets, memory or patience, and the outage spreads upstream.
 import { CallExpression, NewExpression, Node, ObjectLiteralExpression, SyntaxKind, ts } from 'ts-morph';
 import { importedBinding } from '../../server/src/engine/io-resolver';
-import { filesMentioning, identifiersNamed } from '../../server/src/engine/project-index';
+import { identifiersNamed, isProjectTree } from '../../server/src/engine/project-index';
 import { constInitializerOf } from '../../server/src/engine/provenance';
 import { RequestPaths } from '../../server/src/engine/request-path';
 import { fileNodesIn, indentOf, RawKind, wrapCompilerNode } from '../../server/src/engine/rule-kit';
@@ -143,7 +143,10 @@ function globalDispatcherSetsTimeout(anyNode: Node): boolean {
   let found = globalDispatchers.get(program);
   if (found === undefined) {
     found = false;
-    for (const tree of filesMentioning(anyNode, 'setGlobalDispatcher')) {
+    // A text search, not the project's identifier index: most projects never name it, and building the
+    // index for one name costs a walk of every file.
+    for (const tree of program.getSourceFiles()) {
+      if (!isProjectTree(tree) || !tree.text.includes('setGlobalDispatcher')) continue;
       for (const identifier of identifiersNamed(program, tree, 'setGlobalDispatcher')) {
         const call = identifier.parent;
         if (!call || !ts.isCallExpression(call) || call.expression !== identifier || call.arguments.length === 0) continue;

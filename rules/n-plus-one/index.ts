@@ -271,19 +271,26 @@ function runsInline(fn: Node): boolean {
 function servesChunk(shape: LoopShape, call: CallExpression | TaggedTemplateExpression, path: IoPath): boolean {
   const item = shape.item;
   if (!item || !Node.isIdentifier(item) || !Node.isCallExpression(call)) return false;
+  // The names first, on the raw tree: most per-item calls read a field (`order.customerId`), not the whole
+  // item, and then the item's type (an inference through the loop or callback) is never needed.
+  const name = item.getText();
+  const rawParameters = path.io.kind === 'sql' && path.via.length === 0;
+  const wholeItem = (reference: ts.Node, argument: ts.Node): boolean => {
+    if (reference.kind !== RawKind.Identifier || (reference as ts.Identifier).text !== name) return false;
+    if (rawParameters && reference === argument) return false;
+    const parent = reference.parent;
+    // `part.join(',')` is the chunk; `order.id` is one field of an item.
+    return !(ts.isPropertyAccessExpression(parent) && parent.expression === reference && parent.name.text !== 'join') && !(ts.isPropertyAccessExpression(parent) && parent.name === reference);
+  };
+  const candidates: ts.Node[] = [];
+  for (const argument of call.compilerNode.arguments) walkRaw(argument, (node) => void (wholeItem(node, argument) && candidates.push(node)));
+  if (candidates.length === 0) return false;
   const type = item.getType();
   if (!type.isArray() && !/^readonly .*\[\]$/.test(type.getText())) return false;
-  const name = item.getText();
   const symbol = item.getSymbol();
-  const rawParameters = path.io.kind === 'sql' && path.via.length === 0;
-  for (const argument of call.getArguments()) {
-    for (const reference of [argument, ...argument.getDescendantsOfKind(SyntaxKind.Identifier)]) {
-      if (!Node.isIdentifier(reference) || reference.getText() !== name || reference.getSymbol() !== symbol) continue;
-      if (rawParameters && reference === argument) continue;
-      return true;
-    }
-  }
-  return false;
+  const sourceFile = call.getSourceFile();
+  // `{ part }`: the shorthand's own symbol is the property's; its name is the item's in this scope.
+  return candidates.some((candidate) => ts.isShorthandPropertyAssignment(candidate.parent) || wrapCompilerNode(sourceFile, candidate).getSymbol() === symbol);
 }
 
 /** Whether `name = …` is assigned anywhere in the statement (nested functions aside). */

@@ -2,7 +2,7 @@
 // judgement is deliberately narrow: a constant key (`online-users`, `leaderboard:global`) or a key whose
 // name says it accumulates (`followers:${id}`, `feed:${id}`) counts; a key built from one entity's id
 // (`user:${id}:roles`) is a small per-entity collection, and a key we cannot read is left alone.
-import { CallExpression, Node, SourceFile, SyntaxKind } from 'ts-morph';
+import { CallExpression, Node, SourceFile, SyntaxKind, ts } from 'ts-morph';
 import type { IoCall } from '../../server/src/engine/io-resolver';
 import { fileNodesIn, RawKind, stringValue } from '../../server/src/engine/rule-kit';
 
@@ -89,8 +89,16 @@ export function growsWithoutBound(key: KeyShape | undefined, sourceFile: SourceF
 /** String commands: a key the file uses with one of them holds a single value, not a collection. */
 const STRING_COMMANDS = new Set(['GET', 'GETEX', 'GETDEL', 'SET', 'SETEX', 'PSETEX', 'SETNX', 'GETSET', 'SETRANGE', 'APPEND', 'INCR', 'INCRBY', 'INCRBYFLOAT', 'DECR', 'DECRBY']);
 
+/** Method names that can send a string command (ioredis lower case, node-redis camel case, or a raw call). */
+const STRING_METHOD_NAMES = new Set([...STRING_COMMANDS].map((command) => command.toLowerCase()).concat(['call', 'sendcommand']));
+
 function usedAsString(sourceFile: SourceFile, key: KeyShape, classify: (call: CallExpression) => IoCall | undefined): boolean {
-  for (const call of fileNodesIn<CallExpression>(sourceFile, (raw) => raw.kind === RawKind.CallExpression)) {
+  // The method's name first, on the raw tree: only those calls are classified.
+  const named = (raw: ts.Node): boolean => {
+    const callee = (raw as ts.CallExpression).expression;
+    return raw.kind === RawKind.CallExpression && callee.kind === RawKind.PropertyAccessExpression && STRING_METHOD_NAMES.has((callee as ts.PropertyAccessExpression).name.text.toLowerCase());
+  };
+  for (const call of fileNodesIn<CallExpression>(sourceFile, named)) {
     const io = classify(call);
     if (!io || io.kind !== 'redis' || !io.command || !STRING_COMMANDS.has(io.command)) continue;
     const args = io.method === 'call' ? call.getArguments().slice(1) : call.getArguments();

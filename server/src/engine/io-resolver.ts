@@ -251,8 +251,9 @@ export class IoResolver {
    * query builder runs the query when it is awaited, returned or then-ed.
    */
   private classifyBuilderEnd(call: CallExpression): IoCall | undefined {
-    if (!isConsumedAsPromise(call.compilerNode)) return undefined;
+    // The modules first: most programs load no query builder, and then no call needs its consumers read.
     if (!BUILDER_MODULES.some((modules) => mayUseModules(call, modules))) return undefined;
+    if (!isConsumedAsPromise(call.compilerNode)) return undefined;
     const callee = call.getExpression();
     if (Node.isPropertyAccessExpression(callee) && BUILDER_NON_EXECUTING.has(callee.getName())) return undefined;
     const root = chainRoot(call);
