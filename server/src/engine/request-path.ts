@@ -464,6 +464,8 @@ function functionsOf(expression: Node, depth = 0): FunctionLike[] {
   while (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node)) node = node.getExpression();
   if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) return [node as FunctionLike];
   if (Node.isArrayLiteralExpression(node)) return node.getElements().flatMap((element) => functionsOf(element, depth + 1));
+  // `controller.list.bind(controller)`: the bound method runs.
+  if (isBindCall(node)) return functionsOf((node as CallExpression).getExpression().asKindOrThrow(SyntaxKind.PropertyAccessExpression).getExpression(), depth + 1);
   if (Node.isIdentifier(node) || Node.isPropertyAccessExpression(node)) {
     const symbol = resolvedSymbol(node);
     const result: FunctionLike[] = [];
@@ -481,6 +483,12 @@ function functionsOf(expression: Node, depth = 0): FunctionLike[] {
     return result;
   }
   return [];
+}
+
+function isBindCall(node: Node): boolean {
+  if (!Node.isCallExpression(node)) return false;
+  const callee = node.getExpression();
+  return Node.isPropertyAccessExpression(callee) && callee.getName() === 'bind';
 }
 
 /**
@@ -733,6 +741,10 @@ function callEntries(call: CallExpression): EntryPoint[] {
         if (!value) continue;
         for (const fn of functionsOf(value)) add(fn, hook === 'handler' ? 'route' : 'middleware', `fastify ${hook === 'handler' ? 'route' : `${hook} hook`}${urlText ? ` ${urlText}` : ''}`);
       }
+      continue;
+    }
+    if (isBindCall(arg)) {
+      for (const fn of functionsOf(arg)) add(fn, isMiddleware ? 'middleware' : 'route');
       continue;
     }
     if (Node.isCallExpression(arg)) {
