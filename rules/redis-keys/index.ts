@@ -166,6 +166,8 @@ function fullReadFixes(context: RuleContext, call: CallExpression, io: IoCall, k
   const callee = call.getExpression();
   // The SCAN loops replace a value the call returns; a queued read returns its reply through exec().
   if (io.queued || !keyNode || !Node.isPropertyAccessExpression(callee) || io.method === 'call' || io.method === 'sendCommand') return [];
+  // `smembersBuffer`: the scan would yield strings where the code reads Buffers.
+  if (io.method.endsWith('Buffer')) return [];
   const command = io.command as string;
   const args = commandArguments(call, io);
   const receiver = receiverText(call);

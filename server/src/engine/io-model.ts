@@ -142,11 +142,15 @@ function redisMethods(style: 'ioredis' | 'node-redis'): Record<string, IoMethod>
     const method: IoMethod = { kind: 'redis', op, command, ...(batched ? { batched } : {}) };
     if (style === 'ioredis') {
       table[command.toLowerCase()] = method;
+      // `keysBuffer`, `hgetallBuffer`: the same command, answered as Buffers.
+      if (op === 'read') table[`${command.toLowerCase()}Buffer`] = method;
     } else {
       table[camel] = method;
       table[command] = method;
     }
   }
+  // node-redis: ZRANGE … WITHSCORES has a method of its own.
+  if (style === 'node-redis') table.zRangeWithScores = table.zRange;
   table[style === 'ioredis' ? 'call' : 'sendCommand'] = { kind: 'redis', op: 'other', command: 'dynamic' };
   if (style === 'ioredis') table.exec = { kind: 'redis', op: 'other', batched: true };
   return table;
