@@ -616,7 +616,8 @@ function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): v
   // parameter the loader rewrite adds without breaking that type: report without a fix.
   const typedResolver = site.kind === 'field-resolver' && Node.isVariableDeclaration(site.loop.getParent()) && (site.loop.getParent() as Node & { getTypeNode(): Node | undefined }).getTypeNode() !== undefined;
   const fixes = typedResolver || pointFree ? [] : fixesFor(site, context);
-  const fixHint = fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${plural(item)} (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
+  // A safe fix is "Fix:"; a suggestion is what the editor offers for review.
+  const fixHint = fixes[0] ? ` ${fixes[0].kind === 'fix' ? 'Fix' : 'Suggested'}: ${lowerFirst(fixes[0].title)}.` : ` Batch it: one ${what} for all ${plural(item)} (= ANY($1), IN, findMany with in, mget) or a DataLoader.`;
   let message: string;
   const batchFunction = dataLoaderBatchFunction(site.loop);
   if (batchFunction && !site.invariant) {
@@ -630,7 +631,7 @@ function report(context: RuleContext, site: NPlusOneSite, pointFree?: string): v
   } else if (site.kind === 'for-await') {
     message = `1 ${what} per ${item} of the cursor ${collectionText(site)} (line ${line})${chain}: the cursor reads rows in batches, but this ${what} runs once per row of the cursor — a job over 1,000,000 rows makes 1,000,000 sequential round trips (over 8 minutes at 0.5 ms each). Collect the rows into chunks (say 500) and look each chunk up with one batched ${what} ($in, = ANY($1), whereIn), or join it into the cursor's own query.`;
   } else if (site.kind === 'field-resolver') {
-    message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${plural(item)} ⇒ 100 ${plural(what)} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` Fix: ${lowerFirst(fixes[0].title)}.` : ''}`;
+    message = `Field resolver ${resolverName(site)} runs 1 ${what} per ${item}${chain}: a list of 100 ${plural(item)} ⇒ 100 ${plural(what)} for one GraphQL request, one round trip each. Load it through a DataLoader created per request, so one batched ${what} serves the whole list.${fixes[0] ? ` ${fixes[0].kind === 'fix' ? 'Fix' : 'Suggested'}: ${lowerFirst(fixes[0].title)}.` : ''}`;
   } else if (site.kind === 'concurrent-map' || isAsyncCallback(site)) {
     const how = site.kind === 'concurrent-map' ? `${(site.loop as CallExpression).getExpression().getText()} over ${collectionText(site)}` : `the async ${site.kind} callback over ${collectionText(site)}`;
     message = `1 ${what} per ${item}, all at once: ${how} (line ${line})${chain} starts them concurrently — 1,000 ${plural(item)} ⇒ 1,000 round trips queued on a pool of ~10 connections, starving every other request.${fixHint}`;
@@ -718,7 +719,8 @@ function plural(word: string): string {
 }
 
 function itemName(site: NPlusOneSite): string {
-  if (site.item && Node.isIdentifier(site.item)) return site.item.getText();
+  // `for (const c of customers)`: "1 query per customer", not "per c … 1,000 cs".
+  if (site.item && Node.isIdentifier(site.item) && site.item.getText().length > 2) return site.item.getText();
   if (site.kind === 'field-resolver') {
     const typeName = resolverType(site);
     if (typeName) return typeName.charAt(0).toLowerCase() + typeName.slice(1);
