@@ -902,14 +902,27 @@ function classEntries(cls: ClassDeclaration): EntryPoint[] {
   }
 
   // Guards, interceptors, middleware, pipes, filters: by the Nest interface they implement.
+  const implemented = new Set<string>();
   for (const clause of cls.getImplements()) {
     const name = clause.getExpression().getText().replace(/^.*\./, '');
     const known = NEST_INTERFACES[name];
     const method = known && cls.getMethod(known.method);
-    if (known && method?.getBody()) add(method as FunctionLike, known.kind, 'nestjs', `NestJS ${known.label} ${className}.${known.method}`, clause);
+    if (known && method?.getBody()) {
+      implemented.add(name);
+      add(method as FunctionLike, known.kind, 'nestjs', `NestJS ${known.label} ${className}.${known.method}`, clause);
+    }
   }
   const base = cls.getExtends();
   const baseText = base?.getExpression().getText() ?? '';
+  // `class AdminGuard extends BaseGuard` overriding canActivate, where BaseGuard implements CanActivate, or
+  // `extends AuthGuard('jwt')` (@nestjs/passport's guard): the override runs per request all the same.
+  if (base) {
+    for (const [name, known] of Object.entries(NEST_INTERFACES)) {
+      const method = cls.getMethod(known.method);
+      if (implemented.has(name) || !method?.getBody()) continue;
+      if ((name === 'CanActivate' && /^AuthGuard\s*\(/.test(baseText)) || inheritsImplements(cls, name)) add(method as FunctionLike, known.kind, 'nestjs', `NestJS ${known.label} ${className}.${known.method}`, base);
+    }
+  }
   // Passport strategies validate credentials on every authenticated request: JWT, bearer, API-key and HTTP
   // strategies do; passport-local and OAuth strategies validate once, at sign-in.
   const strategyModule = base && /^PassportStrategy\s*\(/.test(baseText) ? passportStrategyModule(base.getExpression()) : undefined;
@@ -923,6 +936,21 @@ function classEntries(cls: ClassDeclaration): EntryPoint[] {
     if (process?.getBody()) add(process as FunctionLike, 'consumer', 'nestjs', `NestJS BullMQ processor ${className}.process`, base!, true);
   }
   return entries;
+}
+
+/** Whether a project base class (up to three levels up) declares `implements <name>`. */
+function inheritsImplements(cls: ClassDeclaration, name: string): boolean {
+  let current: ClassDeclaration | undefined = cls;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    try {
+      current = current.getBaseClass();
+    } catch {
+      return false;
+    }
+    if (!current || isLibraryFile(current.getSourceFile())) return false;
+    if (current.getImplements().some((clause) => clause.getExpression().getText().replace(/^.*\./, '') === name)) return true;
+  }
+  return false;
 }
 
 /** The package of the strategy class handed to `PassportStrategy(Strategy)`, when it is imported from one. */
