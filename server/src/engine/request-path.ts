@@ -56,7 +56,7 @@ export interface RequestPath {
 /** Upper bound on functions visited per project: the model stays cheaper than a type check. */
 const MAX_FUNCTIONS = 20000;
 
-const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all', 'any', 'use', 'on', 'addHook', 'route', 'search']);
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all', 'any', 'use', 'on', 'addHook', 'route', 'search', 'param']);
 const FASTIFY_ROUTE_HOOKS = ['handler', 'preHandler', 'onRequest', 'preValidation', 'preParsing', 'preSerialization', 'onSend', 'onResponse', 'errorHandler'];
 /** Fastify hooks that run once per application, not per request. */
 const FASTIFY_APPLICATION_HOOKS = new Set(['onReady', 'onListen', 'onClose', 'preClose', 'onRoute', 'onRegister']);
@@ -89,7 +89,7 @@ const NEST_INTERFACES: Record<string, { method: string; kind: EntryKind; label: 
 };
 
 /** Cheap text test: files without any of these words cannot register an entry point. */
-const ENTRY_HINT = /\.(get|post|put|patch|delete|del|all|use|on|route|addHook|process|any|deserializeUser)\s*\(|@(Controller|Resolver|Processor|Injectable|WebSocketGateway)\b|PassportStrategy|implements|resolvers?\b|GraphQLObjectType|new\s+Worker\b|createServer/;
+const ENTRY_HINT = /\.(get|post|put|patch|delete|del|all|use|on|route|addHook|process|any|deserializeUser|param)\s*\(|@(Controller|Resolver|Processor|Injectable|WebSocketGateway)\b|PassportStrategy|implements|resolvers?\b|GraphQLObjectType|new\s+Worker\b|createServer/;
 
 interface Reached {
   entry: EntryPoint;
@@ -722,10 +722,11 @@ function callEntries(call: CallExpression): EntryPoint[] {
 
   const routePath = args.find((arg) => Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) ?? chainedRoutePath(callee.getExpression());
   const pathText = routePath ? (routePath as Node & { getLiteralText(): string }).getLiteralText() : undefined;
-  const isMiddleware = method === 'use' || method === 'addHook';
+  // `router.param('tenant', load)`: runs before the handler of every route with that parameter.
+  const isMiddleware = method === 'use' || method === 'addHook' || method === 'param';
   const verb = method === 'on' && pathText ? pathText : method.toUpperCase();
   const label = isMiddleware
-    ? `${framework} middleware${pathText && method === 'use' ? ` on ${pathText}` : ''}`
+    ? `${framework} ${method === 'param' ? `param handler for :${pathText ?? '?'}` : `middleware${pathText && method === 'use' ? ` on ${pathText}` : ''}`}`
     : `${framework} route ${verb}${pathText && method !== 'on' ? ` ${pathText}` : ''}`;
   const entries: EntryPoint[] = [];
   const add = (fn: FunctionLike, kind: EntryKind, text = label) => entries.push({ kind, framework, fn, node: call, label: text, perJob: false });
