@@ -547,5 +547,9 @@ describe('engine: fixes only where they compile', function () {
     assert.deepEqual(onCluster.map((finding) => finding.fixes.map((fix) => fix.title)), onCluster.map(() => []));
     const single = keysFindings('ioredis-keys.ts');
     assert.ok(single.some((finding) => finding.fixes.some((fix) => fix.title === 'Replace KEYS with SCAN iteration')));
+    // Callback style: the rewrite would drop the callback and its code.
+    const callback = keysFindings('callback-keys.ts');
+    assert.equal(callback.length, 1);
+    assert.deepEqual(callback[0].fixes, []);
   });
 });
