@@ -326,7 +326,10 @@ function checkClient(context: RuleContext, created: NewExpression): void {
 }
 
 function checkPg(context: RuleContext, created: NewExpression, kind: string): void {
-  const [config] = created.getArguments();
+  const [argument] = created.getArguments();
+  // A config held in a const (`const dbConfig: PoolConfig = { … }`, also imported) is read where it is written.
+  let config: Node | undefined = argument && Node.isIdentifier(argument) ? constInitializerOf(argument) : argument;
+  while (config && (Node.isAsExpression(config) || Node.isSatisfiesExpression(config) || Node.isParenthesizedExpression(config))) config = config.getExpression();
   // No config: pg reads PG* environment variables, which we cannot see.
   if (!config || !Node.isObjectLiteralExpression(config)) return;
   if (setsAnyOf(config, ['connectionTimeoutMillis']) !== 'no') return;
@@ -341,7 +344,7 @@ function checkPg(context: RuleContext, created: NewExpression, kind: string): vo
       `unreachable${kind === 'Pool' ? ' or every connection is busy' : ''}, so requests queue up behind it instead of failing fast` +
       `${statement ? ', and without statement_timeout or query_timeout one slow query holds its connection for as long as it runs' : ''}. ` +
       `Set connectionTimeoutMillis${statement ? ' and statement_timeout' : ''}.`,
-    fixes: [{ title: `Add connectionTimeoutMillis: ${ms}`, kind: 'suggestion', edits: [insertProperty(context.filePath, config, `connectionTimeoutMillis: ${ms}`)] }],
+    fixes: [{ title: `Add connectionTimeoutMillis: ${ms}`, kind: 'suggestion', edits: [insertProperty(config.getSourceFile().getFilePath(), config, `connectionTimeoutMillis: ${ms}`)] }],
   });
 }
 
