@@ -180,7 +180,6 @@ function camel(text: string): string {
   return /^[a-z]/.test(joined) ? joined : `remote${joined}`;
 }
 
-/** After the last import: module-level code that later functions can use. */
 /**
  * After the last import. Without imports: after a `'use server'`-style directive prologue, or else before
  * the first statement (below a header comment, above the statement's own doc comment).

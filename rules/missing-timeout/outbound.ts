@@ -308,7 +308,6 @@ function breakerTimer(options: Node | undefined, depth: number): 'off' | 'on' | 
   return timer;
 }
 
-
 /** `policy.execute(() => …)` where the policy comes from cockatiel. */
 export function isCockatielExecute(node: Node, wanted: 'circuitBreaker' | 'timeout'): boolean {
   if (!Node.isCallExpression(node)) return false;

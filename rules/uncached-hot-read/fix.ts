@@ -167,17 +167,6 @@ function isPrimitive(expression: Node): boolean {
   });
 }
 
-function collectNames(nameNode: Node, into: Set<string>): void {
-  if (Node.isIdentifier(nameNode)) {
-    into.add(nameNode.getText());
-    return;
-  }
-  for (const element of nameNode.getDescendantsOfKind(SyntaxKind.BindingElement)) {
-    const name = element.getNameNode();
-    if (Node.isIdentifier(name)) into.add(name.getText());
-  }
-}
-
 /** After the last import: module-level code that later functions can use. */
 function insertionPoint(sourceFile: SourceFile): number {
   const imports = sourceFile.getImportDeclarations();

@@ -361,10 +361,6 @@ const LITERAL_KINDS = new Set<SyntaxKind>([
   SyntaxKind.JsxText,
 ]);
 
-/**
- * True when `//` or `/*` at the offset opens a comment: outside string, template, regex and JSX text.
- * Outside those, the two characters can only start a comment.
- */
 /** The 1-based line the innermost statement around an offset starts on. */
 function statementLineAt(sourceFile: SourceFile, offset: number, index: LineIndex): number | undefined {
   const root = sourceFile.compilerNode;
@@ -380,6 +376,10 @@ function statementLineAt(sourceFile: SourceFile, offset: number, index: LineInde
   return statement ? index.position(statement.getStart(root)).line : undefined;
 }
 
+/**
+ * True when `//` or `/*` at the offset opens a comment: outside string, template, regex and JSX text.
+ * Outside those, the two characters can only start a comment.
+ */
 function isCommentAt(sourceFile: SourceFile, offset: number): boolean {
   const root = sourceFile.compilerNode;
   let deepest: ts.Node = root;

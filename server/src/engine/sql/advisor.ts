@@ -160,9 +160,8 @@ function joinAdvice(join: JoinUse, known: Map<TableUse, CatalogTable>, driven: S
     return build('join', table, probed.use, [{ column: probed.column, location: probed.location, how: 'JOIN … ON' }], [{ column: probed.column }], 'btree', scan);
   }
   if (indexed(leftTable, join.left.use, join.left.column) || indexed(rightTable, join.right.use, join.right.column)) return undefined;
-  const probed = driven.has(join.left.use) && !driven.has(join.right.use) ? join.right : driven.has(join.right.use) && !driven.has(join.left.use) ? join.left : join.right;
-  const other = probed === join.right ? join.left : join.right;
-  const table = probed === join.right ? rightTable : leftTable;
+  // Both sides filtered, or neither: advise the right-hand side's key.
+  const [probed, other, table] = [join.right, join.left, rightTable];
   const scan = `neither ${other.use.table}.${other.column} nor ${table.name}.${probed.column} is indexed, so PostgreSQL must scan ${table.name} in full for the join (Seq Scan + Hash Join, or a scan per outer row in a Nested Loop)`;
   return build('join', table, probed.use, [{ column: probed.column, location: probed.location, how: 'JOIN … ON' }], [{ column: probed.column }], 'btree', scan);
 }

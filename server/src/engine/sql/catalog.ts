@@ -139,8 +139,8 @@ export class Catalog {
     }
   }
 
-  /** Replays every statement of a SQL file (a migration, a schema dump) that the parser understands. */
   /**
+   * Replays every statement of a SQL file (a migration, a schema dump) that the parser understands.
    * `drops: false` for files that are not migrations (a reset script, a test's teardown): their DROPs
    * clear a database for a moment, they do not change the schema the code runs against.
    */

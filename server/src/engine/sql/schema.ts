@@ -7,8 +7,6 @@ import { Catalog, type SchemaWriter } from './catalog';
 import { applyPrismaSchema } from './prisma-schema';
 import { applyTsSchemaFile, isCodeMigration, TS_SCHEMA_HINT } from './ts-schema';
 
-export { isCodeMigration };
-
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'coverage', '.next', '.turbo', '.cache', 'vendor']);
 const MAX_DEPTH = 8;
 const MAX_FILES = 20_000;
@@ -205,8 +203,6 @@ export function upSections(text: string): string {
   }
   return result;
 }
-
-
 
 export function migrationKind(text: string): 'knex' | 'sequelize' | 'typeorm' | undefined {
   if (/MigrationInterface|queryRunner/.test(text)) return 'typeorm';
